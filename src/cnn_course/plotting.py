@@ -1,0 +1,136 @@
+"""Figures the chapters share: image grids, one array with its numbers, feature maps.
+
+Introduced in the chapter "Images as arrays". Every function draws on
+matplotlib and returns the ``Figure`` so a chapter can add to it or save it.
+"""
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from cnn_course import validation
+
+__all__ = ["show_images", "show_array", "show_feature_maps"]
+
+
+def show_images(images, titles=None, columns=10, cmap="gray", size=1.2, suptitle=None):
+    """Draw a grid of grey images, each with an optional title.
+
+    Parameters
+    ----------
+    images : ndarray of shape (N, H, W) or (N, H, W, 1)
+    titles : sequence of str, optional
+        One title per image (for example its label).
+    columns : int, default 10
+    cmap : str, default "gray"
+    size : float, default 1.2
+        Width and height of one image, in inches.
+    suptitle : str, optional
+        A title for the whole grid.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    validation.check_rank(images, 3, "images", "(N, H, W) or (N, H, W, 1)")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"titles must have one entry per image ({len(images)}), got {len(titles)}")
+    columns = max(1, min(columns, len(images)))
+    rows = math.ceil(len(images) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + 0.3 * (titles is not None)))
+    axes = np.atleast_1d(axes).ravel()
+    for index, axis in enumerate(axes):
+        axis.axis("off")
+        if index < len(images):
+            axis.imshow(images[index], cmap=cmap)
+            if titles is not None:
+                axis.set_title(str(titles[index]), fontsize=9)
+    if suptitle:
+        figure.suptitle(suptitle)
+    figure.tight_layout()
+    return figure
+
+
+def show_array(array, ax=None, cmap="gray", annotate=True, fmt="{:.0f}", title=None, fontsize=None):
+    """Draw a 2-D array as an image, with each cell's number written on it.
+
+    Parameters
+    ----------
+    array : ndarray of shape (H, W)
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure is made when omitted.
+    cmap : str, default "gray"
+    annotate : bool, default True
+        Write every value in its cell (readable up to about 30 x 30).
+    fmt : str, default "{:.0f}"
+        Format of the written values.
+    title : str, optional
+    fontsize : float, optional
+        Size of the written values; chosen from the array size when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    array = np.asarray(array)
+    validation.check_rank(array, 2, "array", "(H, W)")
+    if ax is None:
+        side = min(9.0, 0.45 * max(array.shape) + 1.5)
+        _, ax = plt.subplots(figsize=(side, side))
+    image = ax.imshow(array, cmap=cmap)
+    if annotate:
+        fontsize = fontsize or max(4.0, min(11.0, 140.0 / max(array.shape)))
+        middle = (np.nanmax(array) + np.nanmin(array)) / 2
+        for (row, column), value in np.ndenumerate(array):
+            # Dark text on light cells and light text on dark cells keeps every number legible.
+            colour = "black" if value > middle else "white"
+            ax.text(column, row, fmt.format(value), ha="center", va="center", color=colour, fontsize=fontsize)
+    ax.set_xlabel("column (width)")
+    ax.set_ylabel("row (height)")
+    if title:
+        ax.set_title(title)
+    return image.figure
+
+
+def show_feature_maps(maps, titles=None, columns=8, cmap="viridis", size=1.5, suptitle=None):
+    """Draw the channels of one feature map side by side.
+
+    Parameters
+    ----------
+    maps : ndarray of shape (H, W, C)
+        One image's activations, channels-last.
+    titles : sequence of str, optional
+        One title per channel; "channel k" by default.
+    columns : int, default 8
+    cmap : str, default "viridis"
+    size : float, default 1.5
+        Width and height of one map, in inches.
+    suptitle : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    maps = np.asarray(maps)
+    validation.check_rank(maps, 3, "maps", "(H, W, C)")
+    channels = maps.shape[-1]
+    titles = [f"channel {k}" for k in range(channels)] if titles is None else list(titles)
+    if len(titles) != channels:
+        raise ValueError(f"titles must have one entry per channel ({channels}), got {len(titles)}")
+    columns = max(1, min(columns, channels))
+    rows = math.ceil(channels / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + 0.4))
+    axes = np.atleast_1d(axes).ravel()
+    for index, axis in enumerate(axes):
+        axis.axis("off")
+        if index < channels:
+            axis.imshow(maps[..., index], cmap=cmap)
+            axis.set_title(titles[index], fontsize=8)
+    if suptitle:
+        figure.suptitle(suptitle)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,141 @@
+"""Tests of cnn_course.losses: cross_entropy against Keras, and every bad input."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cnn_course import losses, ops
+
+
+def random_batch(seed, count, classes, scale=3.0):
+    """Softmax probabilities of random logits and random labels, float64."""
+    rng = np.random.default_rng(seed)
+    probabilities = ops.softmax(rng.normal(scale=scale, size=(count, classes)))
+    labels = rng.integers(0, classes, size=count)
+    return probabilities, labels
+
+
+def keras_loss(keras, probabilities, labels):
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=False)
+    return float(loss(labels, probabilities.astype("float32")))
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    count=st.integers(1, 20),
+    classes=st.integers(2, 12),
+    scale=st.floats(0.1, 6.0),
+)
+def test_matches_keras_sparse_categorical_crossentropy(keras, seed, count, classes, scale):
+    probabilities, labels = random_batch(seed, count, classes, scale)
+    expected = keras_loss(keras, probabilities, labels)
+    np.testing.assert_allclose(losses.cross_entropy(probabilities, labels), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_matches_keras_on_ten_classes_float32(keras):
+    probabilities, labels = random_batch(0, 64, 10)
+    probabilities = probabilities.astype(np.float32)
+    np.testing.assert_allclose(
+        losses.cross_entropy(probabilities, labels), keras_loss(keras, probabilities, labels), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_zero_probability_of_true_class_is_finite_and_matches_keras(keras):
+    # One-hot predictions of the wrong class: log(0) would be -inf without the floor.
+    probabilities = np.eye(3)[[1, 2, 0]]
+    labels = np.array([0, 0, 0])
+    value = losses.cross_entropy(probabilities, labels)
+    assert math.isfinite(value)
+    expected_first_two = -math.log(losses.PROBABILITY_FLOOR)
+    np.testing.assert_allclose(value, 2 * expected_first_two / 3)
+    np.testing.assert_allclose(value, keras_loss(keras, probabilities, labels), rtol=1e-5)
+
+
+def test_loss_is_minus_log_of_true_class_probability():
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.25, 0.25, 0.5]])
+    labels = np.array([0, 2])
+    expected = (-math.log(0.7) - math.log(0.5)) / 2
+    assert losses.cross_entropy(probabilities, labels) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("classes", [2, 10, 1000])
+def test_uniform_prediction_gives_log_of_number_of_classes(classes):
+    probabilities = np.full((5, classes), 1.0 / classes)
+    labels = np.arange(5) % classes
+    assert losses.cross_entropy(probabilities, labels) == pytest.approx(math.log(classes), rel=1e-12)
+
+
+def test_certain_right_prediction_gives_zero():
+    labels = np.array([3, 1, 4, 1, 5])
+    probabilities = np.eye(10)[labels]
+    assert losses.cross_entropy(probabilities, labels) == 0.0
+
+
+def test_accepts_lists_and_unsigned_labels():
+    value = losses.cross_entropy([[0.5, 0.5], [0.9, 0.1]], np.array([0, 0], dtype=np.uint8))
+    assert value == pytest.approx((-math.log(0.5) - math.log(0.9)) / 2)
+    assert isinstance(value, float)
+
+
+@pytest.mark.parametrize(
+    "probabilities, message",
+    [
+        (np.array([0.5, 0.5]), r"probabilities must have shape \(N, K\).*got shape \(2,\)"),
+        (np.full((1, 2, 2), 0.5), r"probabilities must have shape \(N, K\).*got shape \(1, 2, 2\)"),
+        (np.zeros((0, 3)), r"probabilities must have shape \(N, K\) with N >= 1.*\(0, 3\)"),
+        (np.zeros((2, 0)), r"probabilities must have shape \(N, K\) with N >= 1.*\(2, 0\)"),
+        (np.array([[np.nan, 1.0], [0.5, 0.5]]), r"probabilities must be finite"),
+        (np.array([[np.inf, 0.0], [0.5, 0.5]]), r"probabilities must be finite"),
+        (np.array([[-0.5, 1.5], [0.5, 0.5]]), r"probabilities must hold values in \[0, 1\]"),
+        (np.array([[2.0, -1.0], [0.5, 0.5]]), r"probabilities must hold values in \[0, 1\]"),
+        (np.array([[0.5, 0.5], [0.5, 0.4]]), r"each row of probabilities must sum to 1.*row 1 sums to 0.9"),
+        (np.array([[0.2, 0.2], [0.5, 0.5]]), r"row 0 sums to 0.4.*apply softmax"),
+    ],
+)
+def test_bad_probabilities_raise_value_error(probabilities, message):
+    labels = np.zeros(len(probabilities) if probabilities.ndim else 0, dtype=int)
+    with pytest.raises(ValueError, match=message):
+        losses.cross_entropy(probabilities, labels)
+
+
+def test_logits_instead_of_probabilities_are_refused():
+    logits = np.array([[2.0, -1.0, 0.5], [0.1, 0.2, 0.3]])
+    with pytest.raises(ValueError, match="apply softmax to logits first"):
+        losses.cross_entropy(logits, np.array([0, 1]))
+
+
+@pytest.mark.parametrize("probabilities", ["0.5", None, np.array([["a", "b"]])])
+def test_non_numeric_probabilities_raise_type_error(probabilities):
+    with pytest.raises(TypeError, match="probabilities must be a numeric array"):
+        losses.cross_entropy(probabilities, np.array([0]))
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [np.array([0.0, 1.0]), np.array([True, False]), np.array(["0", "1"])],
+)
+def test_non_integer_labels_raise_type_error(labels):
+    with pytest.raises(TypeError, match=r"labels must be an integer array.*dtype"):
+        losses.cross_entropy(np.full((2, 3), 1 / 3), labels)
+
+
+@pytest.mark.parametrize(
+    "labels, shape",
+    [
+        (np.array([0, 1, 2]), r"\(3,\)"),
+        (np.array([[0], [1]]), r"\(2, 1\)"),
+        (np.array(1), r"\(\)"),
+    ],
+)
+def test_labels_of_wrong_shape_raise_value_error(labels, shape):
+    with pytest.raises(ValueError, match=r"labels must have shape \(N,\) = \(2,\) to match probabilities of shape \(2, 3\), got shape " + shape):
+        losses.cross_entropy(np.full((2, 3), 1 / 3), labels)
+
+
+@pytest.mark.parametrize("labels, bad", [(np.array([0, 3]), 3), (np.array([-1, 0]), -1), (np.array([0, 10]), 10)])
+def test_labels_out_of_range_raise_value_error(labels, bad):
+    with pytest.raises(ValueError, match=rf"labels must be class indices in 0 \.\. 2 \(K = 3\), got {bad}"):
+        losses.cross_entropy(np.full((2, 3), 1 / 3), labels)
