@@ -250,3 +250,11 @@ def test_im2col_rows_are_the_windows():
     columns = ops.im2col(x, (2, 3), stride=(2, 1), padding="valid")
     assert columns.shape == (2, 2, 3, 2, 3, 3)
     np.testing.assert_array_equal(columns[1, 1, 2], x[1, 2:4, 2:5, :])
+
+
+def test_conv2d_on_images_whose_channel_axis_was_added_with_newaxis(tf):
+    """images[..., np.newaxis] may give the channel axis any stride; the result must not care."""
+    images = np.random.default_rng(3).random((2, 9, 9), dtype=np.float32)[..., np.newaxis]
+    kernel = np.random.default_rng(4).random((3, 3, 1, 2), dtype=np.float32)
+    expected = tf_conv2d(tf, images, kernel, 2, "same")
+    np.testing.assert_allclose(ops.conv2d(images, kernel, stride=2, padding="same"), expected, rtol=1e-5, atol=1e-6)

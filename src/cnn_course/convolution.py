@@ -226,7 +226,11 @@ def im2col(x, window, stride=1, padding="valid"):
         x = pad2d(x, pads)
     x = np.ascontiguousarray(x)
     n, _, _, channels = x.shape
-    step_n, step_h, step_w, step_c = x.strides
+    step_n, step_h, step_w, _ = x.strides
+    # NumPy may give a length-1 axis any stride (images[..., np.newaxis] has a
+    # channel stride of 0 and still counts as contiguous), so the step between
+    # neighbouring numbers is the item size, not x.strides[3].
+    step_c = x.itemsize
     # In a C-ordered (N, H, W, C) array the kw * C numbers of one window row are
     # contiguous, so every window is a strided *view* of x with no copy: axis 3
     # walks the kh rows of the window, axis 4 one row's kw * C numbers. One

@@ -167,7 +167,9 @@ class Dense:
         self.weights = validation.as_float_array(self.weights, "weights")
         validation.check_rank(self.weights, 2, "weights", "(D_in, D_out)")
         if min(self.weights.shape) < 1:
-            raise ValueError(f"weights must have D_in and D_out of at least 1, got shape {self.weights.shape}")
+            raise ValueError(
+                f"weights must have D_in and D_out of at least 1, got shape {self.weights.shape}"
+            )
         self.bias = _check_bias(self.bias, self.weights.shape[1], "(D_out,)")
         _check_name(self.name)
 
@@ -189,7 +191,14 @@ class Softmax:
 
 
 # The default name of each kind of layer, numbered from 1 in the network: conv1, relu1, pool1, conv2, ...
-_DEFAULT_NAMES = {Conv2D: "conv", ReLU: "relu", MaxPool2D: "pool", Flatten: "flatten", Dense: "dense", Softmax: "softmax"}
+_DEFAULT_NAMES = {
+    Conv2D: "conv",
+    ReLU: "relu",
+    MaxPool2D: "pool",
+    Flatten: "flatten",
+    Dense: "dense",
+    Softmax: "softmax",
+}
 
 LayerInfo = collections.namedtuple("LayerInfo", ["name", "kind", "output_shape", "parameters"])
 LayerInfo.__doc__ = """One row of the summary: the layer's name, its class name, the shape of
@@ -304,11 +313,14 @@ def _output_shape(layer, shape):
         try:
             # floor((n + 2p - k) / s) + 1, or ceil(n / s) for "same", along height and width.
             height, width = (
-                convolution.conv_output_size(n, k, s, p) for n, k, s, p in zip(shape[:2], window, strides, paddings)
+                convolution.conv_output_size(size, length, step, pad)
+                for size, length, step, pad in zip(shape[:2], window, strides, paddings)
             )
         except ValueError as error:
-            raise ValueError(f"has a window of height x width {tuple(window)} that does not fit its input of "
-                             f"shape {shape} ({error})") from error
+            raise ValueError(
+                f"has a window of height x width {tuple(window)} that does not fit its input of "
+                f"shape {shape} ({error})"
+            ) from error
         return (height, width, out_channels)
     if isinstance(layer, Flatten):
         return (math.prod(shape),)
@@ -353,7 +365,8 @@ def describe(layers, input_shape):
     """
     names = _check_layers(layers)
     shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
-    if not shape or not all(isinstance(size, (int, np.integer)) and size >= 1 for size in shape):
+    whole = all(isinstance(size, (int, np.integer)) and not isinstance(size, bool) for size in shape or ())
+    if not shape or not whole or min(shape) < 1:
         raise ValueError(
             f"input_shape must be the shape of one example without the batch axis, such as "
             f"(28, 28, 1), got {input_shape!r}"
@@ -457,7 +470,9 @@ def forward(layers, x, return_all=False):
     """
     x = validation.as_float_array(x, "x")
     if x.ndim < 2:
-        raise ValueError(f"x must be a batch of shape (N, H, W, C) with a batch axis first, got shape {x.shape}")
+        raise ValueError(
+            f"x must be a batch of shape (N, H, W, C) with a batch axis first, got shape {x.shape}"
+        )
     # Check every layer's shapes first, so a mistake in the last layer is reported at once.
     rows = describe(layers, x.shape[1:])
     outputs = {}

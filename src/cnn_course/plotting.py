@@ -123,7 +123,8 @@ def show_feature_maps(maps, titles=None, columns=8, cmap="viridis", size=1.5, su
         raise ValueError(f"titles must have one entry per channel ({channels}), got {len(titles)}")
     columns = max(1, min(columns, channels))
     rows = math.ceil(channels / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + 0.4))
+    # Each row below the first needs room for its titles, or they overlap the maps above.
+    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + 0.4 + 0.3 * (rows - 1)))
     axes = np.atleast_1d(axes).ravel()
     for index, axis in enumerate(axes):
         axis.axis("off")
