@@ -10,6 +10,8 @@ quiet_tensorflow
     ``import_tensorflow``: TensorFlow and Keras without their start-up log lines.
 plotting
     Figures the chapters share.
+animation
+    ``animate_convolution``: a kernel sliding over a padded input, frame by frame.
 """
 
 __version__ = "0.1.0"

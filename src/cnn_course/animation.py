@@ -43,9 +43,10 @@ def _draw_grid(axes, values, colours, fmt, title, text_colour="black", gid_prefi
     """Draw ``values`` as a table of coloured cells, one number per cell; return the texts."""
     rows, columns = values.shape
     for (row, column), colour in np.ndenumerate(colours):
-        axes.add_patch(
-            matplotlib.patches.Rectangle((column - 0.5, row - 0.5), 1, 1, facecolor=colour, edgecolor="#808080", linewidth=0.8)
+        cell = matplotlib.patches.Rectangle(
+            (column - 0.5, row - 0.5), 1, 1, facecolor=colour, edgecolor="#808080", linewidth=0.8, clip_on=False
         )
+        axes.add_patch(cell)
     texts = {}
     for (row, column), value in np.ndenumerate(values):
         text = axes.text(column, row, fmt.format(value), ha="center", va="center", fontsize=9, color=text_colour)
@@ -121,8 +122,11 @@ def animate_convolution(image, kernel, stride=1, padding=0, figure=None, interva
     max_frames = validation.check_int(max_frames, "max_frames", 1)
     if figure is not None and not isinstance(figure, matplotlib.figure.Figure):
         raise TypeError(f"figure must be a matplotlib Figure or None, got {type(figure).__name__}")
-    if min(image.shape) < 1 or min(kernel.shape) < 1:
-        raise ValueError(f"image and kernel must not be empty, got image {image.shape} and kernel {kernel.shape}")
+    if figure is not None and figure.axes:
+        raise ValueError(f"figure must be empty, got a figure with {len(figure.axes)} axes")
+    for array, name, layout in ((image, "image", "(H, W)"), (kernel, "kernel", "(kh, kw)")):
+        if min(array.shape) < 1:
+            raise ValueError(f"{name} must have shape {layout} with both sizes at least 1, got shape {array.shape}")
 
     kh, kw = kernel.shape
     pads = (
@@ -136,8 +140,9 @@ def animate_convolution(image, kernel, stride=1, padding=0, figure=None, interva
             f"to fit image of shape {image.shape} padded to {padded.shape}, got kernel of shape {kernel.shape}"
         )
     # The values come from conv2d itself, on a batch of one image with one channel.
-    output = ops.conv2d(image[np.newaxis, :, :, np.newaxis], kernel[:, :, np.newaxis, np.newaxis], stride=stride, padding=padding)
-    output = output[0, :, :, 0]
+    batch = image[np.newaxis, :, :, np.newaxis]
+    filters = kernel[:, :, np.newaxis, np.newaxis]
+    output = ops.conv2d(batch, filters, stride=stride, padding=padding)[0, :, :, 0]
     out_h, out_w = output.shape
     if out_h * out_w > max_frames:
         raise ValueError(
@@ -170,10 +175,14 @@ def animate_convolution(image, kernel, stride=1, padding=0, figure=None, interva
         f"output {out_h} x {out_w}",
         gid_prefix="output",
     )
-    window = matplotlib.patches.Rectangle((-0.5, -0.5), kw, kh, fill=False, edgecolor=_HIGHLIGHT_COLOUR, linewidth=2.5)
+    window = matplotlib.patches.Rectangle(
+        (-0.5, -0.5), kw, kh, fill=False, edgecolor=_HIGHLIGHT_COLOUR, linewidth=2.5, clip_on=False
+    )
     window.set_gid("window")
     input_axes.add_patch(window)
-    output_cell = matplotlib.patches.Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor=_HIGHLIGHT_COLOUR, linewidth=2.5)
+    output_cell = matplotlib.patches.Rectangle(
+        (-0.5, -0.5), 1, 1, fill=False, edgecolor=_HIGHLIGHT_COLOUR, linewidth=2.5, clip_on=False
+    )
     output_cell.set_gid("output-cell")
     output_axes.add_patch(output_cell)
     caption = figure.text(0.5, 0.02, "", ha="center", va="bottom", fontsize=9)
