@@ -29,6 +29,7 @@ def test_cnn_matches_keras(keras, padding, strides):
     model = build(
         keras,
         [
+            L.RandomTranslation(0.1, 0.1),
             L.Conv2D(4, 3, strides=strides, padding=padding, activation="relu"),
             L.MaxPooling2D(2, padding=padding),
             L.Conv2D(3, (2, 3), padding=padding),

@@ -21,7 +21,14 @@ SUPPORTED_LAYERS = (
     "Activation",
     "ReLU",
     "Softmax",
+    "RandomTranslation",
+    "RandomRotation",
+    "RandomZoom",
 )
+
+# Data augmentation layers change images only while training; at inference they pass
+# their input through unchanged, as in Keras.
+_AUGMENTATION_LAYERS = ("RandomTranslation", "RandomRotation", "RandomZoom")
 
 _ACTIVATIONS = {
     "linear": lambda x: x,
@@ -83,8 +90,8 @@ def layer_forward(layer, x):
         return pool(x, tuple(layer.pool_size), stride=tuple(layer.strides), padding=layer.padding)
     if kind == "Flatten":
         return ops.flatten(x)
-    if kind == "Dropout":
-        return x  # dropout does nothing at inference
+    if kind == "Dropout" or kind in _AUGMENTATION_LAYERS:
+        return x  # dropout and augmentation do nothing at inference
     if kind == "Dense":
         if x.ndim != 2:
             raise ValueError(f"layer {layer.name!r} (Dense) needs input of shape (N, D_in), got shape {x.shape}")
