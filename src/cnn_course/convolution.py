@@ -20,6 +20,10 @@ __all__ = [
     "conv2d",
 ]
 
+# conv2d builds its im2col matrix a few images at a time, about this many bytes,
+# so that the matrix stays in the CPU's cache (a few MB on a laptop).
+_CHUNK_BYTES = 4 * 2**20
+
 
 def padding_amounts(size, kernel_size, stride=1, padding=0):
     """Return the zeros added ``(before, after)`` along one axis.
@@ -219,6 +223,18 @@ def im2col(x, window, stride=1, padding="valid"):
     """
     x = validation.as_float_array(x, "x")
     validation.check_rank(x, 4, "x", "(N, H, W, C)")
+    windows = _window_view(x, window, stride, padding)
+    n, out_h, out_w, kh, _ = windows.shape
+    # One copy of the strided view builds the whole matrix.
+    return np.ascontiguousarray(windows).reshape(n, out_h, out_w, kh, -1, x.shape[3])
+
+
+def _window_view(x, window, stride, padding):
+    """Every window of ``x`` as a read-only strided view, shape (N, H', W', kh, kw * C).
+
+    Pads ``x`` first when ``padding`` asks for it (a copy); the windows themselves
+    are not copied.
+    """
     kh, kw = validation.check_positive_pair(window, "window")
     sh, sw = validation.check_positive_pair(stride, "stride")
     pads, (out_h, out_w) = _window_plan(x.shape[1:3], (kh, kw), (sh, sw), padding, "window")
@@ -233,16 +249,13 @@ def im2col(x, window, stride=1, padding="valid"):
     step_c = x.itemsize
     # In a C-ordered (N, H, W, C) array the kw * C numbers of one window row are
     # contiguous, so every window is a strided *view* of x with no copy: axis 3
-    # walks the kh rows of the window, axis 4 one row's kw * C numbers. One
-    # copy of that view then builds the whole matrix.
-    windows = np.lib.stride_tricks.as_strided(
+    # walks the kh rows of the window, axis 4 one row's kw * C numbers.
+    return np.lib.stride_tricks.as_strided(
         x,
         shape=(n, out_h, out_w, kh, kw * channels),
         strides=(step_n, step_h * sh, step_w * sw, step_h, step_c),
         writeable=False,
     )
-    columns = np.ascontiguousarray(windows).reshape(n, out_h, out_w, kh, kw, channels)
-    return columns
 
 
 def conv2d(x, kernel, bias=None, stride=1, padding="valid"):
@@ -287,10 +300,23 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid"):
         if bias.shape != (c_out,):
             raise ValueError(f"bias must have shape (C_out,) = ({c_out},), got shape {bias.shape}")
     dtype = np.result_type(x, kernel)
-    columns = im2col(x.astype(dtype, copy=False), (kh, kw), stride=stride, padding=padding)
-    n, out_h, out_w = columns.shape[:3]
-    out = columns.reshape(n * out_h * out_w, kh * kw * c_in) @ kernel.astype(dtype, copy=False).reshape(-1, c_out)
-    out = out.reshape(n, out_h, out_w, c_out)
+    windows = _window_view(x.astype(dtype, copy=False), (kh, kw), stride, padding)
+    n, out_h, out_w = windows.shape[:3]
+    weights = kernel.astype(dtype, copy=False).reshape(kh * kw * c_in, c_out)
+    out = np.empty((n, out_h, out_w, c_out), dtype)
+    # The im2col matrix of a whole batch is large (58 MB for 64 MNIST-sized images
+    # with 32 channels) and would be written to memory and read back. A few images
+    # at a time fit in the CPU's cache, which makes conv2d about 1.5 times faster
+    # (benchmarks/conv2d_vs_tensorflow.py). Each chunk is the same matrix product.
+    images_per_chunk = max(1, _CHUNK_BYTES // (out_h * out_w * kh * kw * c_in * np.dtype(dtype).itemsize))
+    columns = np.empty((min(images_per_chunk, n), out_h, out_w, kh, kw * c_in), dtype)
+    for start in range(0, n, images_per_chunk):
+        stop = min(start + images_per_chunk, n)
+        chunk_columns = columns[: stop - start]
+        np.copyto(chunk_columns, windows[start:stop])  # im2col of these images
+        np.matmul(
+            chunk_columns.reshape(-1, kh * kw * c_in), weights, out=out[start:stop].reshape(-1, c_out)
+        )
     if bias is not None:
         out += bias.astype(dtype, copy=False)
     return out
