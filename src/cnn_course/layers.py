@@ -1,0 +1,390 @@
+"""Layers that learn: each one runs forward, remembers what it needs, and runs backward.
+
+Introduced in the chapter "Learning from scratch". A layer is built once for
+the shape of one example (``build``), which creates its parameters; then
+
+- ``forward(x, training)`` computes the output of a batch and keeps what the
+  backward pass will need (its input, the im2col matrix, the dropout mask);
+- ``backward(grad_output)`` takes the gradient of the loss with respect to
+  that output, stores the gradients of the layer's parameters in ``grads``
+  and returns the gradient with respect to the layer's input.
+
+The computations are the functions of ``cnn_course.ops`` and
+``cnn_course.gradients``; this module only keeps the bookkeeping. Arrays are
+channels-last like Keras: images ``(N, H, W, C)``, kernels
+``(kh, kw, C_in, C_out)``, dense weights ``(D_in, D_out)``.
+"""
+
+import math
+
+import numpy as np
+
+from cnn_course import convolution, gradients, network, ops, validation
+
+__all__ = ["Layer", "Conv2D", "MaxPool2D", "AvgPool2D", "ReLU", "Flatten", "Dense", "Dropout"]
+
+
+class Layer:
+    """What every layer shares: shape checks, the forward cache and clear errors.
+
+    Subclasses implement ``_build``, ``_forward`` and ``_backward``. Every
+    layer of this module is introduced in the chapter "Learning from scratch".
+
+    Attributes
+    ----------
+    name : str or None
+        Used in error messages; :class:`cnn_course.model.Sequential` names
+        unnamed layers ``conv1``, ``relu1``, ...
+    params : dict of str to ndarray
+        The trainable arrays (empty for layers without parameters).
+    grads : dict of str to ndarray
+        Their gradients from the last ``backward``, same keys and shapes.
+    input_shape, output_shape : tuple of int or None
+        The shape of one example in and out (no batch axis), set by ``build``.
+    """
+
+    def __init__(self, name=None):
+        if name is not None and (not isinstance(name, str) or not name):
+            raise TypeError(f"name must be a non-empty str or None, got {name!r}")
+        self.name = name
+        self.params = {}
+        self.grads = {}
+        self.input_shape = None
+        self.output_shape = None
+        self._cache = None
+
+    def _label(self):
+        return f"layer {self.name or '(unnamed)'!r} ({type(self).__name__})"
+
+    def build(self, input_shape, rng=None, dtype="float32"):
+        """Create the parameters for inputs of one example's shape ``input_shape``.
+
+        Parameters
+        ----------
+        input_shape : tuple of int
+            One example's shape, without the batch axis, e.g. ``(28, 28, 1)``.
+        rng : numpy.random.Generator, optional
+            For the initial weights (and dropout masks); pass a seeded one.
+        dtype : str or numpy.dtype, default "float32"
+            The parameters' type (float64 for gradient checks).
+
+        Returns
+        -------
+        tuple of int
+            One example's output shape.
+        """
+        if not isinstance(input_shape, (tuple, list)) or not all(
+            isinstance(size, (int, np.integer)) and size >= 1 for size in input_shape
+        ):
+            raise ValueError(f"{self._label()}: input_shape must be a tuple of positive ints, got {input_shape!r}")
+        rng = np.random.default_rng() if rng is None else rng
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"{self._label()}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        input_shape = tuple(int(size) for size in input_shape)
+        try:
+            output_shape = self._build(input_shape, rng, np.dtype(dtype))
+        except ValueError as error:
+            raise ValueError(f"{self._label()} cannot take inputs of shape {input_shape}: {error}") from error
+        self.input_shape, self.output_shape = input_shape, tuple(output_shape)
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        self._cache = None
+        return self.output_shape
+
+    def forward(self, x, training=False):
+        """Output of the layer for a batch ``x``; keeps what ``backward`` needs.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, *input_shape)
+        training : bool, default False
+            True while training (dropout is only active then).
+
+        Returns
+        -------
+        ndarray of shape (N, *output_shape)
+        """
+        if self.input_shape is None:
+            raise RuntimeError(f"{self._label()} is not built: call build(input_shape, rng) or put it in a Sequential")
+        x = validation.as_float_array(x, "x")
+        if x.ndim < 1 or x.shape[1:] != self.input_shape:
+            raise ValueError(
+                f"{self._label()} expects x of shape (N, {', '.join(map(str, self.input_shape))}), "
+                f"got shape {x.shape}"
+            )
+        output, self._cache = self._forward(x, bool(training))
+        self._last_output_shape = output.shape
+        return output
+
+    def backward(self, grad_output, need_grad_input=True):
+        """Gradient with respect to the input of the last ``forward``; fills ``grads``.
+
+        Parameters
+        ----------
+        grad_output : ndarray of the shape of the last forward's output
+            Gradient of the loss with respect to this layer's output.
+        need_grad_input : bool, default True
+            False lets the first layer of a network skip the gradient with
+            respect to the images, which nothing uses (it may return None).
+
+        Returns
+        -------
+        ndarray of the shape of the last forward's input, or None
+        """
+        if self._cache is None:
+            raise RuntimeError(f"{self._label()}: backward called before forward; run forward(x, training=True) first")
+        grad_output = validation.as_float_array(grad_output, "grad_output")
+        if grad_output.shape != self._last_output_shape:
+            raise ValueError(
+                f"{self._label()}: grad_output must have the shape of the last forward's output, "
+                f"{self._last_output_shape}, got shape {grad_output.shape}"
+            )
+        return self._backward(grad_output, need_grad_input)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(name={self.name!r}, output_shape={self.output_shape})"
+
+    def _build(self, input_shape, rng, dtype):  # pragma: no cover - every subclass overrides it
+        raise NotImplementedError
+
+    def _forward(self, x, training):  # pragma: no cover
+        raise NotImplementedError
+
+    def _backward(self, grad_output, need_grad_input):  # pragma: no cover
+        raise NotImplementedError
+
+
+def _check_image_shape(input_shape):
+    if len(input_shape) != 3:
+        raise ValueError(f"needs one example of shape (H, W, C), got {input_shape}")
+
+
+class Conv2D(Layer):
+    """A trainable convolution, like ``keras.layers.Conv2D`` (no activation).
+
+    Parameters ``kernel`` of shape (kh, kw, C_in, filters), He-initialised,
+    and ``bias`` of shape (filters,), zeros. Output size per axis:
+    ``floor((n + 2p - k) / s) + 1``, or ``ceil(n / s)`` for ``"same"``.
+    Inputs are cast to the kernel's dtype (float32 by default), as Keras does.
+
+    Parameters
+    ----------
+    filters : int
+        Number of output channels.
+    kernel_size : int or tuple of (int, int)
+    stride : int or tuple of (int, int), default 1
+    padding : {"valid", "same"}, int or tuple of (int, int), default "valid"
+    name : str, optional
+    """
+
+    def __init__(self, filters, kernel_size, stride=1, padding="valid", name=None):
+        super().__init__(name)
+        self.filters = validation.check_int(filters, "filters", 1)
+        self.kernel_size = validation.check_positive_pair(kernel_size, "kernel_size")
+        self.stride = validation.check_positive_pair(stride, "stride")
+        if isinstance(padding, str) and padding not in validation.PADDING_WORDS:
+            raise ValueError(f"padding must be 'valid', 'same', an int or a pair, got {padding!r}")
+        if not isinstance(padding, str):
+            validation.check_padding_amount(padding)
+        self.padding = padding
+
+    def _build(self, input_shape, rng, dtype):
+        _check_image_shape(input_shape)
+        _, (out_h, out_w) = convolution._window_plan(input_shape[:2], self.kernel_size, self.stride, self.padding, "kernel")
+        kernel_shape = self.kernel_size + (input_shape[2], self.filters)
+        self.params = {
+            "kernel": network.he_normal(kernel_shape, rng, dtype),
+            "bias": np.zeros(self.filters, dtype=dtype),
+        }
+        return (out_h, out_w, self.filters)
+
+    def _forward(self, x, training):
+        kernel, bias = self.params["kernel"], self.params["bias"]
+        # The same im2col product as ops.conv2d, done here so the matrix can be kept for backward.
+        columns = convolution.im2col(x.astype(kernel.dtype, copy=False), self.kernel_size, self.stride, self.padding)
+        n, out_h, out_w = columns.shape[:3]
+        output = columns.reshape(n * out_h * out_w, -1) @ kernel.reshape(-1, self.filters) + bias
+        return output.reshape(n, out_h, out_w, self.filters), (x, columns)
+
+    def _backward(self, grad_output, need_grad_input):
+        x, columns = self._cache
+        grad_x, self.grads["kernel"], self.grads["bias"] = gradients.conv2d_backward(
+            grad_output, x, self.params["kernel"], self.stride, self.padding, columns=columns, need_grad_x=need_grad_input
+        )
+        return grad_x
+
+
+class _Pool2D(Layer):
+    """Shared set-up of the two pooling layers (no parameters)."""
+
+    def __init__(self, pool_size=2, stride=None, padding="valid", name=None):
+        super().__init__(name)
+        self.pool_size = validation.check_positive_pair(pool_size, "pool_size")
+        self.stride = self.pool_size if stride is None else validation.check_positive_pair(stride, "stride")
+        if padding not in validation.PADDING_WORDS:
+            raise ValueError(f"padding must be 'valid' or 'same' for pooling, got {padding!r}")
+        self.padding = padding
+
+    def _build(self, input_shape, rng, dtype):
+        _check_image_shape(input_shape)
+        _, (out_h, out_w) = convolution._window_plan(input_shape[:2], self.pool_size, self.stride, self.padding, "pool_size")
+        return (out_h, out_w, input_shape[2])
+
+
+class MaxPool2D(_Pool2D):
+    """Max pooling, like ``keras.layers.MaxPooling2D``; the gradient goes to each window's maximum.
+
+    Parameters
+    ----------
+    pool_size : int or tuple of (int, int), default 2
+    stride : int or tuple of (int, int), optional
+        Defaults to ``pool_size``.
+    padding : {"valid", "same"}, default "valid"
+    name : str, optional
+    """
+
+    def _forward(self, x, training):
+        output = ops.max_pool2d(x, self.pool_size, self.stride, self.padding)
+        return output, (x, output)
+
+    def _backward(self, grad_output, need_grad_input):
+        x, output = self._cache
+        return gradients.max_pool2d_backward(grad_output, x, self.pool_size, self.stride, self.padding, output=output)
+
+
+class AvgPool2D(_Pool2D):
+    """Average pooling, like ``keras.layers.AveragePooling2D``; the gradient is shared by each window.
+
+    Parameters
+    ----------
+    pool_size : int or tuple of (int, int), default 2
+    stride : int or tuple of (int, int), optional
+        Defaults to ``pool_size``.
+    padding : {"valid", "same"}, default "valid"
+    name : str, optional
+    """
+
+    def _forward(self, x, training):
+        return ops.avg_pool2d(x, self.pool_size, self.stride, self.padding), x
+
+    def _backward(self, grad_output, need_grad_input):
+        return gradients.avg_pool2d_backward(grad_output, self._cache, self.pool_size, self.stride, self.padding)
+
+
+class ReLU(Layer):
+    """The activation ``max(0, x)``; the gradient passes only where the input was positive.
+
+    Parameters
+    ----------
+    name : str, optional
+    """
+
+    def _build(self, input_shape, rng, dtype):
+        return input_shape
+
+    def _forward(self, x, training):
+        return ops.relu(x), x
+
+    def _backward(self, grad_output, need_grad_input):
+        return gradients.relu_backward(grad_output, self._cache)
+
+
+class Flatten(Layer):
+    """Flatten each example in ``(H, W, C)`` order, like ``keras.layers.Flatten``.
+
+    Parameters
+    ----------
+    name : str, optional
+    """
+
+    def _build(self, input_shape, rng, dtype):
+        return (math.prod(input_shape),)
+
+    def _forward(self, x, training):
+        return ops.flatten(x), x.shape
+
+    def _backward(self, grad_output, need_grad_input):
+        return gradients.flatten_backward(grad_output, self._cache)
+
+
+class Dense(Layer):
+    """A trainable fully connected layer, ``x @ weights + bias`` (no activation).
+
+    Parameters ``weights`` of shape (D_in, units), He-initialised, and
+    ``bias`` of shape (units,), zeros.
+
+    Parameters
+    ----------
+    units : int
+        Number of outputs ``D_out``.
+    weight_scale : float, default 1.0
+        Multiplies the initial weights. A small value (0.1) for the layer
+        that gives the logits makes a fresh network unsure, predicting about
+        ``1 / units`` for every class, so its first loss is about ``log(units)``.
+    name : str, optional
+    """
+
+    def __init__(self, units, weight_scale=1.0, name=None):
+        super().__init__(name)
+        self.units = validation.check_int(units, "units", 1)
+        if isinstance(weight_scale, bool) or not isinstance(weight_scale, (int, float, np.floating)) or not weight_scale >= 0:
+            raise ValueError(f"weight_scale must be a non-negative float, got {weight_scale!r}")
+        self.weight_scale = float(weight_scale)
+
+    def _build(self, input_shape, rng, dtype):
+        if len(input_shape) != 1:
+            raise ValueError(f"needs one example of shape (D_in,), got {input_shape}; put a Flatten layer before it")
+        self.params = {
+            "weights": network.he_normal((input_shape[0], self.units), rng, dtype) * dtype.type(self.weight_scale),
+            "bias": np.zeros(self.units, dtype=dtype),
+        }
+        return (self.units,)
+
+    def _forward(self, x, training):
+        return ops.dense(x, self.params["weights"], self.params["bias"]), x
+
+    def _backward(self, grad_output, need_grad_input):
+        grad_x, self.grads["weights"], self.grads["bias"] = gradients.dense_backward(
+            grad_output, self._cache, self.params["weights"]
+        )
+        return grad_x
+
+
+class Dropout(Layer):
+    """Inverted dropout, like ``keras.layers.Dropout``: active only when ``training=True``.
+
+    While training, each unit is zeroed with probability ``rate`` and the
+    others are scaled by ``1 / (1 - rate)``, exactly as
+    :func:`cnn_course.ops.dropout` does with the same generator; at inference
+    the layer does nothing.
+
+    Parameters
+    ----------
+    rate : float
+        Probability of dropping a unit, in [0, 1).
+    name : str, optional
+    """
+
+    def __init__(self, rate, name=None):
+        super().__init__(name)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)):
+            raise TypeError(f"rate must be a float in [0, 1), got {rate!r}")
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"rate must be in [0, 1), got {rate}")
+        self.rate = float(rate)
+        self._rng = None
+
+    def _build(self, input_shape, rng, dtype):
+        self._rng = rng
+        return input_shape
+
+    def _forward(self, x, training):
+        if not training or self.rate == 0.0:
+            # Inference: the identity, whose gradient is grad_output itself.
+            return x, (np.ones(x.shape, dtype=bool), 0.0)
+        # The same draw and formula as ops.dropout, keeping the mask for backward.
+        keep = self._rng.random(x.shape) >= self.rate
+        return np.where(keep, x / (1.0 - self.rate), 0.0).astype(x.dtype, copy=False), (keep, self.rate)
+
+    def _backward(self, grad_output, need_grad_input):
+        keep, rate = self._cache
+        return gradients.dropout_backward(grad_output, keep, rate)

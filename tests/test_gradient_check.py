@@ -1,0 +1,56 @@
+"""numerical_gradient, relative_error and gradient_check of cnn_course.gradient_check."""
+
+import numpy as np
+import pytest
+
+from cnn_course import gradient_check
+
+
+def test_numerical_gradient_of_known_functions():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 4))
+    before = x.copy()
+    np.testing.assert_allclose(gradient_check.numerical_gradient(lambda v: np.sum(v**2), x), 2 * x, rtol=1e-8)
+    np.testing.assert_allclose(gradient_check.numerical_gradient(lambda v: np.sum(np.sin(v)), x), np.cos(x), rtol=1e-8)
+    np.testing.assert_array_equal(x, before)  # the caller's array is untouched
+
+
+def test_numerical_gradient_accepts_integers_and_float32_but_works_in_float64():
+    gradient = gradient_check.numerical_gradient(lambda v: float(v @ v), np.array([1, 2, 3]))
+    assert gradient.dtype == np.float64
+    np.testing.assert_allclose(gradient, [2.0, 4.0, 6.0], rtol=1e-8)
+
+
+def test_relative_error_properties():
+    a = np.array([1.0, -2.0, 3.0])
+    assert gradient_check.relative_error(a, a) == 0.0
+    assert gradient_check.relative_error(a, -a) == pytest.approx(1.0)
+    assert gradient_check.relative_error(np.zeros(3), np.zeros(3)) == 0.0
+    # Independent of the scale of the loss.
+    b = a + np.array([1e-4, 0.0, 0.0])
+    assert gradient_check.relative_error(a, b) == pytest.approx(gradient_check.relative_error(1e6 * a, 1e6 * b))
+
+
+def test_gradient_check_catches_a_wrong_backward_pass():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(4, 3))
+    weights = rng.normal(size=(3, 2))
+
+    def loss(v):
+        return float(np.sum((v @ weights) ** 2))
+
+    right = 2 * (x @ weights) @ weights.T
+    wrong = 2 * (x @ weights) @ weights.T[::-1]  # a plausible-looking mistake
+    assert gradient_check.gradient_check(loss, x, right) < 1e-8
+    assert gradient_check.gradient_check(loss, x, wrong) > 1e-2
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="epsilon must be positive"):
+        gradient_check.numerical_gradient(np.sum, np.ones(3), epsilon=0.0)
+    with pytest.raises(ValueError, match=r"second must have the shape of first, \(3,\), got shape \(4,\)"):
+        gradient_check.relative_error(np.ones(3), np.ones(4))
+    with pytest.raises(ValueError, match=r"analytic_gradient must have the shape of x, \(3,\), got shape \(2,\)"):
+        gradient_check.gradient_check(np.sum, np.ones(3), np.ones(2))
+    with pytest.raises(TypeError, match="x must be a numeric array"):
+        gradient_check.numerical_gradient(np.sum, "abc")

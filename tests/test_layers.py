@@ -1,0 +1,269 @@
+"""Trainable layers of cnn_course.layers: forward = ops, backward = finite differences and Keras, clear errors."""
+
+import numpy as np
+import pytest
+
+from cnn_course import gradient_check, layers, ops
+
+TOLERANCE = 1e-6
+
+
+def _built(layer, input_shape, dtype="float64", seed=0):
+    layer.name = layer.name or "test_layer"
+    layer.build(input_shape, np.random.default_rng(seed), dtype)
+    return layer
+
+
+def _distinct(rng, shape):
+    """Values no two closer than 0.01 (no max-pooling ties, nothing near ReLU's kink at 0)."""
+    size = int(np.prod(shape))
+    return (rng.permutation(size) * 0.01 + 0.003 - size * 0.005 + rng.uniform(0, 0.002, size)).reshape(shape)
+
+
+def _input_gradient_error(layer, x, rng):
+    """Relative error of the layer's input gradient against centred differences."""
+    upstream = rng.normal(size=layer.forward(x, training=True).shape)
+    analytic = layer.backward(upstream)
+    return gradient_check.gradient_check(lambda v: np.sum(layer.forward(v) * upstream), x, analytic)
+
+
+def _parameter_gradient_errors(layer, x, rng):
+    upstream = rng.normal(size=layer.forward(x, training=True).shape)
+    layer.backward(upstream)
+    errors = {}
+    for key, value in layer.params.items():
+        analytic = layer.grads[key].copy()
+
+        def loss(v, key=key):
+            saved = layer.params[key].copy()
+            layer.params[key][...] = v
+            result = np.sum(layer.forward(x) * upstream)
+            layer.params[key][...] = saved
+            return result
+
+        errors[key] = gradient_check.gradient_check(loss, value, analytic)
+    return errors
+
+
+# --- forward equals the functions of ops ------------------------------------------------
+
+
+def test_forward_passes_equal_the_ops_functions():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 7, 7, 2)).astype(np.float32)
+    conv = _built(layers.Conv2D(4, 3, stride=2, padding="same"), (7, 7, 2), "float32")
+    conv.params["bias"][...] = rng.normal(size=4)
+    expected = ops.conv2d(x, conv.params["kernel"], conv.params["bias"], stride=2, padding="same")
+    np.testing.assert_allclose(conv.forward(x), expected, rtol=1e-5, atol=1e-6)
+    assert conv.forward(x).dtype == np.float32 and conv.output_shape == (4, 4, 4)
+
+    pool = _built(layers.MaxPool2D(3, 2, "same"), (7, 7, 2))
+    np.testing.assert_array_equal(pool.forward(x), ops.max_pool2d(x, 3, 2, "same"))
+    pool = _built(layers.AvgPool2D(2), (7, 7, 2))
+    np.testing.assert_array_equal(pool.forward(x), ops.avg_pool2d(x, 2))
+    np.testing.assert_array_equal(_built(layers.ReLU(), (7, 7, 2)).forward(x), ops.relu(x))
+    flat = _built(layers.Flatten(), (7, 7, 2))
+    np.testing.assert_array_equal(flat.forward(x), ops.flatten(x))
+    assert flat.output_shape == (98,)
+
+    dense = _built(layers.Dense(5), (98,), "float32")
+    np.testing.assert_allclose(dense.forward(flat.forward(x)), ops.dense(ops.flatten(x), dense.params["weights"], dense.params["bias"]))
+
+    dropout = layers.Dropout(0.3, name="drop")
+    dropout.build((7, 7, 2), np.random.default_rng(42))
+    np.testing.assert_array_equal(dropout.forward(x, training=True), ops.dropout(x, 0.3, rng=np.random.default_rng(42)))
+    np.testing.assert_array_equal(dropout.forward(x, training=False), x)
+
+
+def test_he_initialisation_is_seeded_and_scaled():
+    first = _built(layers.Conv2D(64, 3), (8, 8, 16), "float32", seed=3)
+    second = _built(layers.Conv2D(64, 3), (8, 8, 16), "float32", seed=3)
+    np.testing.assert_array_equal(first.params["kernel"], second.params["kernel"])
+    assert first.params["kernel"].dtype == np.float32 and not first.params["bias"].any()
+    # Standard deviation sqrt(2 / fan_in) with fan_in = 3 * 3 * 16.
+    np.testing.assert_allclose(first.params["kernel"].std(), np.sqrt(2 / 144), rtol=0.05)
+    small = _built(layers.Dense(10, weight_scale=0.1), (200,), seed=3)
+    np.testing.assert_allclose(small.params["weights"].std(), 0.1 * np.sqrt(2 / 200), rtol=0.1)
+
+
+# --- backward: finite differences ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("stride, padding", [(1, "valid"), (1, "same"), (2, "valid"), (2, "same"), ((2, 1), 1)])
+def test_conv2d_layer_gradients_match_finite_differences(stride, padding):
+    rng = np.random.default_rng(1)
+    layer = _built(layers.Conv2D(3, (3, 2), stride=stride, padding=padding), (6, 5, 2))
+    layer.params["bias"][...] = rng.normal(size=3)
+    x = rng.normal(size=(2, 6, 5, 2))
+    assert _input_gradient_error(layer, x, rng) < TOLERANCE
+    errors = _parameter_gradient_errors(layer, x, rng)
+    assert set(errors) == {"kernel", "bias"} and max(errors.values()) < TOLERANCE
+
+
+@pytest.mark.parametrize("kind", [layers.MaxPool2D, layers.AvgPool2D])
+@pytest.mark.parametrize("pool_size, stride, padding", [(2, None, "valid"), (2, None, "same"), (3, 2, "same"), (3, 1, "valid")])
+def test_pool_layer_gradients_match_finite_differences(kind, pool_size, stride, padding):
+    rng = np.random.default_rng(2)
+    layer = _built(kind(pool_size, stride, padding), (7, 6, 2))
+    assert _input_gradient_error(layer, _distinct(rng, (2, 7, 6, 2)), rng) < TOLERANCE
+
+
+def test_relu_flatten_dense_dropout_gradients_match_finite_differences():
+    rng = np.random.default_rng(3)
+    assert _input_gradient_error(_built(layers.ReLU(), (4, 4, 3)), _distinct(rng, (2, 4, 4, 3)), rng) < TOLERANCE
+    assert _input_gradient_error(_built(layers.Flatten(), (4, 4, 3)), rng.normal(size=(2, 4, 4, 3)), rng) < TOLERANCE
+    dense = _built(layers.Dense(4), (6,))
+    dense.params["bias"][...] = rng.normal(size=4)
+    x = rng.normal(size=(3, 6))
+    assert _input_gradient_error(dense, x, rng) < TOLERANCE
+    assert max(_parameter_gradient_errors(dense, x, rng).values()) < TOLERANCE
+
+    dropout = _built(layers.Dropout(0.5), (6,))
+    out = dropout.forward(x, training=True)
+    keep = out != 0
+    upstream = rng.normal(size=x.shape)
+    # With the mask fixed, dropout is x -> keep * x / (1 - rate).
+    expected = gradient_check.numerical_gradient(lambda v: np.sum(np.where(keep, v / 0.5, 0.0) * upstream), x)
+    assert gradient_check.relative_error(dropout.backward(upstream), expected) < TOLERANCE
+    dropout.forward(x, training=False)
+    np.testing.assert_array_equal(dropout.backward(upstream), upstream)
+
+
+def test_first_layer_can_skip_its_input_gradient():
+    rng = np.random.default_rng(4)
+    layer = _built(layers.Conv2D(2, 3), (5, 5, 1))
+    x = rng.normal(size=(2, 5, 5, 1))
+    upstream = rng.normal(size=layer.forward(x).shape)
+    assert layer.backward(upstream, need_grad_input=False) is None
+    kernel_gradient = layer.grads["kernel"].copy()
+    assert layer.backward(upstream).shape == x.shape
+    np.testing.assert_array_equal(layer.grads["kernel"], kernel_gradient)
+
+
+# --- backward: Keras layers through GradientTape -------------------------------------------
+
+
+def _keras_gradients(tf, keras_layer, x, upstream):
+    x_t = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x_t)
+        out = keras_layer(x_t)
+        loss = tf.reduce_sum(out * upstream)
+    variables = keras_layer.trainable_variables
+    grads = tape.gradient(loss, [x_t] + list(variables))
+    return out.numpy(), grads[0].numpy(), [g.numpy() for g in grads[1:]]
+
+
+@pytest.mark.parametrize("stride, padding", [(1, "valid"), (1, "same"), (2, "valid"), (2, "same")])
+def test_conv2d_layer_matches_keras(tf, keras, stride, padding):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(3, 9, 8, 2))
+    layer = _built(layers.Conv2D(4, 3, stride=stride, padding=padding), (9, 8, 2))
+    layer.params["bias"][...] = rng.normal(size=4)
+    keras_layer = keras.layers.Conv2D(4, 3, strides=stride, padding=padding, dtype="float64")
+    keras_layer.build((None, 9, 8, 2))
+    keras_layer.set_weights([layer.params["kernel"], layer.params["bias"]])
+    upstream = rng.normal(size=(3,) + layer.output_shape)
+    out, grad_x, (grad_kernel, grad_bias) = _keras_gradients(tf, keras_layer, x, upstream)
+    np.testing.assert_allclose(layer.forward(x, training=True), out, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(layer.backward(upstream), grad_x, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(layer.grads["kernel"], grad_kernel, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(layer.grads["bias"], grad_bias, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("pool_size, stride, padding", [(2, None, "valid"), (2, None, "same"), (3, 2, "same"), (3, 1, "valid")])
+def test_pool_layers_match_keras(tf, keras, pool_size, stride, padding):
+    rng = np.random.default_rng(6)
+    x = _distinct(rng, (2, 7, 7, 3))
+    for ours, theirs in [(layers.MaxPool2D, keras.layers.MaxPooling2D), (layers.AvgPool2D, keras.layers.AveragePooling2D)]:
+        layer = _built(ours(pool_size, stride, padding), (7, 7, 3))
+        upstream = rng.normal(size=(2,) + layer.output_shape)
+        out, grad_x, _ = _keras_gradients(tf, theirs(pool_size, stride, padding, dtype="float64"), x, upstream)
+        np.testing.assert_allclose(layer.forward(x, training=True), out, rtol=1e-12)
+        np.testing.assert_allclose(layer.backward(upstream), grad_x, rtol=1e-12, atol=1e-12)
+
+
+def test_relu_flatten_dense_match_keras(tf, keras):
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(3, 4, 4, 2))
+    for layer, keras_layer in [(layers.ReLU(), keras.layers.ReLU(dtype="float64")), (layers.Flatten(), keras.layers.Flatten(dtype="float64"))]:
+        _built(layer, (4, 4, 2))
+        upstream = rng.normal(size=(3,) + layer.output_shape)
+        out, grad_x, _ = _keras_gradients(tf, keras_layer, x, upstream)
+        np.testing.assert_array_equal(layer.forward(x, training=True), out)
+        np.testing.assert_array_equal(layer.backward(upstream), grad_x)
+
+    flat = x.reshape(3, -1)
+    layer = _built(layers.Dense(5), (32,))
+    layer.params["bias"][...] = rng.normal(size=5)
+    keras_layer = keras.layers.Dense(5, dtype="float64")
+    keras_layer.build((None, 32))
+    keras_layer.set_weights([layer.params["weights"], layer.params["bias"]])
+    upstream = rng.normal(size=(3, 5))
+    out, grad_x, (grad_weights, grad_bias) = _keras_gradients(tf, keras_layer, flat, upstream)
+    np.testing.assert_allclose(layer.forward(flat, training=True), out, rtol=1e-12)
+    np.testing.assert_allclose(layer.backward(upstream), grad_x, rtol=1e-12)
+    np.testing.assert_allclose(layer.grads["weights"], grad_weights, rtol=1e-12)
+    np.testing.assert_allclose(layer.grads["bias"], grad_bias, rtol=1e-12)
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+def test_layers_reject_bad_use():
+    layer = layers.Conv2D(4, 3, name="conv1")
+    with pytest.raises(RuntimeError, match=r"layer 'conv1' \(Conv2D\) is not built"):
+        layer.forward(np.zeros((1, 5, 5, 1)))
+    layer.build((5, 5, 1), np.random.default_rng(0))
+    with pytest.raises(RuntimeError, match=r"layer 'conv1' \(Conv2D\): backward called before forward"):
+        layer.backward(np.zeros((1, 3, 3, 4)))
+    with pytest.raises(ValueError, match=r"layer 'conv1' \(Conv2D\) expects x of shape \(N, 5, 5, 1\), got shape \(1, 5, 5, 3\)"):
+        layer.forward(np.zeros((1, 5, 5, 3)))
+    with pytest.raises(ValueError, match=r"layer 'conv1' \(Conv2D\) expects x of shape \(N, 5, 5, 1\), got shape \(5, 5, 1\)"):
+        layer.forward(np.zeros((5, 5, 1)))
+    layer.forward(np.zeros((2, 5, 5, 1)))
+    with pytest.raises(ValueError, match=r"layer 'conv1' \(Conv2D\): grad_output must have the shape of the last forward's output, \(2, 3, 3, 4\), got shape \(2, 3, 3, 5\)"):
+        layer.backward(np.zeros((2, 3, 3, 5)))
+
+    for bad_layer in (layers.ReLU(name="relu1"), layers.MaxPool2D(name="pool1"), layers.Dropout(0.5, name="drop1")):
+        bad_layer.build((4, 4, 2), np.random.default_rng(0))
+        with pytest.raises(RuntimeError, match=r"backward called before forward"):
+            bad_layer.backward(np.zeros((1, 4, 4, 2)))
+
+
+def test_build_rejects_shapes_that_do_not_fit():
+    with pytest.raises(ValueError, match=r"layer 'dense1' \(Dense\) cannot take inputs of shape \(4, 4, 2\).*put a Flatten layer before it"):
+        layers.Dense(3, name="dense1").build((4, 4, 2), np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"layer 'conv2' \(Conv2D\) cannot take inputs of shape \(2, 2, 8\).*kernel of height x width \(3, 3\) is larger"):
+        layers.Conv2D(4, 3, name="conv2").build((2, 2, 8), np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"layer 'pool1' \(MaxPool2D\) cannot take inputs of shape \(10,\).*\(H, W, C\)"):
+        layers.MaxPool2D(name="pool1").build((10,), np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"input_shape must be a tuple of positive ints"):
+        layers.ReLU().build((0, 3), np.random.default_rng(0))
+    with pytest.raises(TypeError, match=r"rng must be a numpy.random.Generator"):
+        layers.ReLU().build((3,), rng=0)
+
+
+def test_constructors_reject_bad_arguments():
+    with pytest.raises(ValueError, match="filters must be at least 1"):
+        layers.Conv2D(0, 3)
+    with pytest.raises(TypeError, match="kernel_size must be an int or a pair"):
+        layers.Conv2D(4, 2.5)
+    with pytest.raises(ValueError, match="padding must be 'valid', 'same'"):
+        layers.Conv2D(4, 3, padding="full")
+    with pytest.raises(ValueError, match="padding must not be negative"):
+        layers.Conv2D(4, 3, padding=-1)
+    with pytest.raises(ValueError, match="padding must be 'valid' or 'same' for pooling"):
+        layers.MaxPool2D(2, padding=1)
+    with pytest.raises(ValueError, match="stride must be at least 1"):
+        layers.AvgPool2D(2, stride=0)
+    with pytest.raises(ValueError, match="units must be at least 1"):
+        layers.Dense(0)
+    with pytest.raises(ValueError, match="weight_scale must be a non-negative float"):
+        layers.Dense(3, weight_scale=-1.0)
+    with pytest.raises(ValueError, match=r"rate must be in \[0, 1\)"):
+        layers.Dropout(1.0)
+    with pytest.raises(TypeError, match="rate must be a float"):
+        layers.Dropout("half")
+    with pytest.raises(TypeError, match="name must be a non-empty str"):
+        layers.ReLU(name="")
