@@ -30,9 +30,34 @@ def execute(path):
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
     notebook.metadata.setdefault("course", {})["execution_seconds"] = round(seconds, 1)
     nbformat.write(notebook, path)
     return seconds
+
+
+def merge_streams(outputs):
+    """Join consecutive stdout (or stderr) outputs into one.
+
+    How a kernel splits what a cell prints into stream messages depends on
+    timing (a flush can land mid-line), so unmerged outputs would change from
+    run to run with nothing else changed.
+    """
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.output_type == "stream"
+            and previous is not None
+            and previous.output_type == "stream"
+            and previous.name == output.name
+        ):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
 
 
 def main(arguments):
