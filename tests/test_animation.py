@@ -134,6 +134,20 @@ def test_given_figure_is_used_and_jshtml_is_light(tmp_path):
     assert re.search(r"(?<![\w.])/(tmp|home|root|work|usr)/", text) is None
 
 
+def test_jshtml_player_works_offline_and_has_text_alternatives():
+    image, kernel = integer_arrays((5, 5), (3, 3))
+    anim = animation.animate_convolution(image, kernel, stride=2, padding=1)
+    assert isinstance(anim, matplotlib.animation.FuncAnimation)
+    html = anim.to_jshtml()
+    plt.close("all")
+    # matplotlib's own player links Font Awesome on a CDN; ours has no link and no icon font.
+    assert "<link" not in html and "font-awesome" not in html and '<i class="fa' not in html
+    # Each of the nine icon buttons of the player shows an inline SVG icon instead.
+    assert html.count("<svg") == 9
+    assert re.search(r'<img id="_anim_img\w+" alt="Animation: a 3 x 3 kernel slides with stride 2 over a 5 x 5 image', html)
+    assert re.search(r'<input id="_anim_slider\w+" aria-label="Frame"', html)
+
+
 def test_max_frames_refuses_heavy_animations():
     image, kernel = integer_arrays((10, 10), (3, 3))
     with pytest.raises(ValueError, match=r"64 frames .*max_frames=63"):

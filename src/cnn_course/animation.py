@@ -5,7 +5,15 @@ shows comes from :mod:`cnn_course.ops` (``padding_amounts``, ``pad2d`` and
 ``conv2d``), so the picture cannot disagree with the functions the chapters
 build. Each artist that a frame changes carries a ``gid`` (``"window"``,
 ``"output-cell"``, ``"output-i-j"``), so tests and readers can find it.
+
+Its HTML player (``to_jshtml()``) needs nothing from the network: matplotlib's
+player takes its button icons from Font Awesome on a CDN, so offline (or with
+the CDN blocked) the buttons would be blank; here they are inline SVG icons, and
+the frame picture and slider carry the text a screen reader announces.
 """
+
+import html
+import re
 
 import matplotlib.animation
 import matplotlib.figure
@@ -15,7 +23,7 @@ import numpy as np
 
 from cnn_course import ops, validation
 
-__all__ = ["animate_convolution"]
+__all__ = ["ConvolutionAnimation", "animate_convolution"]
 
 # Colours of the three panels: padding cells are grey so the border of zeros
 # stands out from the image, and the moving window and the output cell it
@@ -24,6 +32,20 @@ _PADDING_COLOUR = "#d9d9d9"
 _IMAGE_COLOUR = "#ffffff"
 _KERNEL_COLOUR = "#fde9c9"
 _HIGHLIGHT_COLOUR = "tab:red"
+
+# The Font Awesome 4 icons of matplotlib's HTML player, drawn as small inline SVG paths
+# on a 16 x 16 grid (no icon font, which may be missing, and no request).
+_BUTTON_ICONS = {
+    "fa-minus": "M2 7h12v2H2z",  # slower
+    "fa-fast-backward": "M1 2h2v12H1zM9 2 3 8l6 6zM15 2 9 8l6 6z",  # first frame
+    "fa-step-backward": "M2 2h3v12H2zM13 2 5 8l8 6z",  # previous frame
+    "fa-play fa-flip-horizontal": "M12 2 2 8l10 6z",  # play backwards
+    "fa-pause": "M3 2h4v12H3zM9 2h4v12H9z",
+    "fa-play": "M4 2l10 6-10 6z",
+    "fa-step-forward": "M11 2h3v12h-3zM3 2l8 6-8 6z",  # next frame
+    "fa-fast-forward": "M13 2h2v12h-2zM7 2l6 6-6 6zM1 2l6 6-6 6z",  # last frame
+    "fa-plus": "M7 2h2v5h5v2H9v5H7V9H2V7h5z",  # faster
+}
 
 
 def _check_padding(padding):
@@ -100,9 +122,10 @@ def animate_convolution(image, kernel, stride=1, padding=0, figure=None, interva
 
     Returns
     -------
-    matplotlib.animation.FuncAnimation
-        ``H' * W'`` frames, one per output cell. Render it with
-        ``to_jshtml()`` or ``save()``.
+    ConvolutionAnimation
+        A ``matplotlib.animation.FuncAnimation`` of ``H' * W'`` frames, one
+        per output cell. Render it with ``to_jshtml()`` (a player that works
+        offline, see :class:`ConvolutionAnimation`) or ``save()``.
 
     Raises
     ------
@@ -204,6 +227,44 @@ def animate_convolution(image, kernel, stride=1, padding=0, figure=None, interva
         return [window, output_cell, caption, *output_texts.values()]
 
     show_frame(0)
-    return matplotlib.animation.FuncAnimation(
-        figure, show_frame, frames=out_h * out_w, interval=interval, repeat=True
+    description = (
+        f"Animation: a {kh} x {kw} kernel slides with stride {stride} over a {image.shape[0]} x "
+        f"{image.shape[1]} image zero-padded to {padded.shape[0]} x {padded.shape[1]}, filling the "
+        f"{out_h} x {out_w} output one cell per frame."
     )
+    return ConvolutionAnimation(
+        figure, show_frame, frames=out_h * out_w, interval=interval, repeat=True, description=description
+    )
+
+
+class ConvolutionAnimation(matplotlib.animation.FuncAnimation):
+    """A ``FuncAnimation`` whose HTML player works offline and can be read by a screen reader.
+
+    matplotlib's ``to_jshtml()`` links a Font Awesome style sheet on a CDN for
+    the icons of its buttons and leaves the frame picture and slider without a
+    text alternative. This player has no link: the buttons show inline SVG icons
+    (their names are in ``title`` and ``aria-label`` already), the frame picture
+    has ``description`` as its ``alt`` text, and the slider is labelled "Frame".
+    """
+
+    def __init__(self, *args, description, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.description = description
+
+    def to_jshtml(self, fps=None, embed_frames=True, default_mode=None):
+        return _self_contained_player(super().to_jshtml(fps, embed_frames, default_mode), self.description)
+
+
+def _self_contained_player(player, description):
+    """Return matplotlib's HTML ``player`` without its CDN style sheet, with text alternatives."""
+    player = re.sub(r'<link rel="stylesheet"\s+href="[^"]*font-awesome[^"]*">\s*', "", player)
+    for icon, path in _BUTTON_ICONS.items():
+        svg = (
+            '<svg aria-hidden="true" focusable="false" width="14" height="14" viewBox="0 0 16 16" '
+            f'style="vertical-align: -2px"><path fill="currentColor" d="{path}"/></svg>'
+        )
+        player = player.replace(f'<i class="fa {icon}"></i>', svg)
+    alt = html.escape(description)
+    player = re.sub(r'<img id="_anim_img\w+"', lambda match: f'{match[0]} alt="{alt}"', player, count=1)
+    player = re.sub(r'<input id="_anim_slider\w+"', lambda match: f'{match[0]} aria-label="Frame"', player, count=1)
+    return player
