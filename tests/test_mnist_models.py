@@ -1,0 +1,110 @@
+"""The MNIST chapter's Keras models: architecture, logging without timings, training API."""
+
+import re
+
+import numpy as np
+import pytest
+
+from cnn_course import keras_bridge, mnist_models
+
+
+def test_dense_baseline_has_784_by_10_weights():
+    for activation in ("sigmoid", "softmax"):
+        model = mnist_models.build_dense_baseline(activation)
+        assert model.input_shape == (None, 784)
+        assert model.output_shape == (None, 10)
+        assert model.count_params() == 784 * 10 + 10
+        assert model.layers[-1].activation.__name__ == activation
+
+
+def test_dense_baseline_rejects_other_activations():
+    with pytest.raises(ValueError, match="activation must be 'sigmoid' or 'softmax', got 'relu'"):
+        mnist_models.build_dense_baseline("relu")
+
+
+def test_cnn_architecture_and_parameter_count():
+    model = mnist_models.build_cnn()
+    names = [layer.name for layer in model.layers]
+    assert names == [
+        "random_shift", "conv1", "pool1", "conv2", "pool2", "flatten", "dropout1", "hidden", "dropout2", "probabilities"
+    ]
+    # "valid" 5 x 5 convolutions and 2 x 2 pooling: 28 -> 24 -> 12 -> 8 -> 4.
+    assert [model.get_layer(name).output.shape[1:] for name in ("conv1", "pool1", "conv2", "pool2")] == [
+        (24, 24, 32), (12, 12, 32), (8, 8, 64), (4, 4, 64)
+    ]
+    assert model.output_shape == (None, 10)
+    hidden = mnist_models.CNN_RECIPE["hidden_units"]
+    assert model.count_params() == (
+        (5 * 5 * 1 * 32 + 32) + (5 * 5 * 32 * 64 + 64) + (4 * 4 * 64 * hidden + hidden) + (hidden * 10 + 10)
+    )
+    assert model.get_layer("dropout2").rate == mnist_models.CNN_RECIPE["dropout"]
+    assert model.get_layer("dropout1").rate == mnist_models.CNN_RECIPE["dropout"] / 2
+
+
+def test_cnn_is_compiled_without_xla():
+    images, labels = _tiny_mnist(64)
+    model, _ = mnist_models.train_cnn(images, labels, seed=0, epochs=1, log=False)
+    assert model.jit_compile is False
+
+
+def test_cnn_is_supported_by_numpy_forward():
+    # The chapter runs the trained CNN through cnn_course.ops; every layer must be supported.
+    model = mnist_models.build_cnn()
+    x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_allclose(keras_bridge.numpy_forward(model, x), model.predict(x, verbose=0), atol=1e-5)
+
+
+def _tiny_mnist(count=256, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, size=count)
+    images = rng.random((count, 28, 28, 1), dtype=np.float32) * 0.1
+    # Make the classes learnable: a bright square whose position encodes the digit.
+    for index, label in enumerate(labels):
+        images[index, 2 * label : 2 * label + 6, 10:16, 0] = 1.0
+    return images, labels
+
+
+def test_train_cnn_returns_model_and_history_with_validation(capsys):
+    images, labels = _tiny_mnist()
+    model, history = mnist_models.train_cnn(images, labels, seed=3, epochs=2, batch_size=64)
+    assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert len(history["loss"]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    # One line per epoch with the metrics and no timings (nbval compares these lines).
+    pattern = r"epoch [12]/2  accuracy \d\.\d{4}  loss \d\.\d{4}  val_accuracy \d\.\d{4}  val_loss \d\.\d{4}"
+    for line in lines:
+        assert re.fullmatch(pattern, line), line
+    assert model.predict(images[:5], verbose=0).shape == (5, 10)
+
+
+def test_train_cnn_is_reproducible_for_a_seed():
+    images, labels = _tiny_mnist(128)
+    first, _ = mnist_models.train_cnn(images, labels, seed=5, epochs=1, log=False)
+    second, _ = mnist_models.train_cnn(images, labels, seed=5, epochs=1, log=False)
+    other, _ = mnist_models.train_cnn(images, labels, seed=6, epochs=1, log=False)
+    for a, b in zip(first.get_weights(), second.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(first.get_weights()[0], other.get_weights()[0])
+
+
+def test_train_cnn_learns_a_learnable_task():
+    images, labels = _tiny_mnist(512)
+    model, history = mnist_models.train_cnn(images, labels, seed=0, epochs=4, log=False)
+    assert history["loss"][-1] < history["loss"][0]
+    assert np.mean(model.predict(images, verbose=0).argmax(axis=1) == labels) > 0.5
+
+
+@pytest.mark.parametrize(
+    "images, labels, message",
+    [
+        (np.zeros((4, 28, 28), np.float32), np.zeros(4, int), r"images must have shape \(N, 28, 28, 1\), got shape \(4, 28, 28\)"),
+        (np.zeros((4, 28, 28, 1), np.uint8), np.zeros(4, int), "images must be floats scaled to \\[0, 1\\], got dtype uint8"),
+        (np.full((4, 28, 28, 1), 255.0), np.zeros(4, int), "divide the uint8 pixels by 255"),
+        (np.zeros((4, 28, 28, 1), np.float32), np.zeros(3, int), r"labels must have shape \(4,\) to match images, got shape \(3,\)"),
+        (np.zeros((4, 28, 28, 1), np.float32), np.full(4, 10), "labels must be integer digits 0 to 9"),
+    ],
+)
+def test_train_cnn_rejects_bad_input(images, labels, message):
+    with pytest.raises(ValueError, match=message):
+        mnist_models.train_cnn(images, labels, seed=0, epochs=1, log=False)
