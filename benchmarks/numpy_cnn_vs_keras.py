@@ -1,0 +1,157 @@
+"""Benchmark: one epoch of the "Learning from scratch" CNN in cnn_course and in Keras.
+
+The architecture, batch size, optimizer and seeds are the chapter's:
+conv 5x5 (16) -> ReLU -> max pool 2 -> conv 5x5 (32) -> ReLU -> max pool 2 ->
+flatten -> dense 10, softmax cross-entropy, Adam (learning rate 0.002),
+batches of 64, float32, all 60,000 MNIST training images. Both are warmed up
+on a few batches first (NumPy's buffers, TensorFlow's graph tracing), then
+one epoch of each is timed; the figure of merit is the ratio of the two times.
+NumPy runs its matrix products on one BLAS thread (see ``--blas-threads``);
+TensorFlow uses its own thread pools over every core unless ``--tf-threads 1``
+limits it to one thread too (a like-for-like comparison: on a loaded machine
+a process with two busy threads gets a larger share of the cores).
+
+``--full`` instead times the chapter's whole NumPy training run (3 epochs,
+evaluated on the test set after each, as in the chapter) and prints the test
+accuracy. The load average is printed with every time, since another process
+on the machine slows both down.
+
+Run: ``MNIST_NPZ=path/to/mnist.npz python benchmarks/numpy_cnn_vs_keras.py [--full]``.
+"""
+
+import argparse
+import os
+import time
+
+# The chapter's settings (chapters/09_learning_from_scratch.ipynb uses the same).
+FILTERS = (16, 32)
+KERNEL_SIZE = 5
+BATCH_SIZE = 64
+LEARNING_RATE = 0.002
+EPOCHS = 3
+SEED = 0
+
+
+def _load():
+    import numpy as np
+
+    from cnn_course import data
+
+    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    # The same scaling as the chapter, so the same run gives the same numbers.
+    x_train = x_train[..., np.newaxis].astype(np.float32) / 255
+    x_test = x_test[..., np.newaxis].astype(np.float32) / 255
+    return (x_train, y_train), (x_test, y_test)
+
+
+def numpy_model():
+    """The chapter's CNN in cnn_course."""
+    from cnn_course import layers, model
+
+    return model.Sequential(
+        [
+            layers.Conv2D(FILTERS[0], KERNEL_SIZE),
+            layers.ReLU(),
+            layers.MaxPool2D(2),
+            layers.Conv2D(FILTERS[1], KERNEL_SIZE),
+            layers.ReLU(),
+            layers.MaxPool2D(2),
+            layers.Flatten(),
+            layers.Dense(10, weight_scale=0.1),
+        ],
+        input_shape=(28, 28, 1),
+        seed=SEED,
+    )
+
+
+def keras_model(keras):
+    """The same CNN in Keras (ReLU folded into the convolutions, logits out)."""
+    keras.utils.set_random_seed(SEED)
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(FILTERS[0], KERNEL_SIZE, activation="relu", kernel_initializer="he_normal"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(FILTERS[1], KERNEL_SIZE, activation="relu", kernel_initializer="he_normal"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(LEARNING_RATE),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def _load_average():
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def one_epoch(train, test, tf_threads=None):
+    """Time one epoch of each; print both times and their ratio."""
+    from cnn_course import optimizers, quiet_tensorflow
+
+    (x_train, y_train), (x_test, y_test) = train, test
+    net = numpy_model()
+    optimizer = optimizers.Adam(LEARNING_RATE)
+    net.fit(x_train[:640], y_train[:640], optimizer, batch_size=BATCH_SIZE, progress=False)  # warm-up
+    print(f"cnn_course: start, {_load_average()}", flush=True)
+    start = time.perf_counter()
+    net.fit(x_train, y_train, optimizer, epochs=1, batch_size=BATCH_SIZE, seed=SEED, progress=False)
+    numpy_seconds = time.perf_counter() - start
+    _, numpy_accuracy = net.evaluate(x_test, y_test)
+    print(f"cnn_course: one epoch {numpy_seconds:6.1f} s, test accuracy {numpy_accuracy:.4f}, {_load_average()}", flush=True)
+
+    tf, keras = quiet_tensorflow.import_tensorflow()
+    if tf_threads is not None:
+        tf.config.threading.set_intra_op_parallelism_threads(tf_threads)
+        tf.config.threading.set_inter_op_parallelism_threads(tf_threads)
+    model = keras_model(keras)
+    model.fit(x_train[:640], y_train[:640], batch_size=BATCH_SIZE, epochs=1, verbose=0)  # warm-up: graph tracing
+    print(f"Keras:      start, {_load_average()}", flush=True)
+    start = time.perf_counter()
+    model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=1, shuffle=True, verbose=0)
+    keras_seconds = time.perf_counter() - start
+    _, keras_accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
+    print(f"Keras:      one epoch {keras_seconds:6.1f} s, test accuracy {keras_accuracy:.4f}, {_load_average()}", flush=True)
+    threads = "TensorFlow's default" if tf_threads is None else tf_threads
+    print(f"ratio (cnn_course / Keras, TensorFlow threads: {threads}): {numpy_seconds / keras_seconds:.2f}")
+
+
+def full_run(train, test):
+    """Time the chapter's whole NumPy training run and print its test accuracy."""
+    from cnn_course import optimizers
+
+    (x_train, y_train), (x_test, y_test) = train, test
+    net = numpy_model()
+    print(f"cnn_course full run ({EPOCHS} epochs): start, {_load_average()}", flush=True)
+    start = time.perf_counter()
+    history = net.fit(
+        x_train, y_train, optimizers.Adam(LEARNING_RATE), epochs=EPOCHS, batch_size=BATCH_SIZE,
+        validation_data=(x_test, y_test), seed=SEED, progress=False,
+    )
+    seconds = time.perf_counter() - start
+    print(f"cnn_course full run: {seconds:.1f} s, test accuracy {history['val_accuracy'][-1]:.4f}, {_load_average()}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="time the chapter's whole NumPy training run instead")
+    parser.add_argument("--blas-threads", default="1", help="BLAS threads for NumPy (default 1, as in the chapter)")
+    parser.add_argument("--tf-threads", type=int, default=None, help="TensorFlow threads (default: TensorFlow's choice)")
+    args = parser.parse_args()
+    # OpenBLAS reads this once, when NumPy is first imported, so it is set
+    # before any import of NumPy (hence the imports inside the functions).
+    os.environ["OPENBLAS_NUM_THREADS"] = args.blas_threads
+    train, test = _load()
+    if args.full:
+        full_run(train, test)
+    else:
+        one_epoch(train, test, args.tf_threads)
+
+
+if __name__ == "__main__":
+    main()
