@@ -12,6 +12,20 @@ plotting
     Figures the chapters share.
 animation
     ``animate_convolution``: a kernel sliding over a padded input, frame by frame.
+losses
+    ``cross_entropy`` of predicted probabilities.
+network
+    A whole CNN forward pass with random weights, and its summary table.
+gradients, gradient_check
+    The backward pass of every operation, and finite-difference checks of them.
+layers, model, optimizers
+    Trainable layers, a ``Sequential`` model with ``fit``/``evaluate``/``predict``,
+    SGD with momentum and Adam.
+keras_bridge
+    ``numpy_forward``: run a trained Keras model through ``ops``.
+mnist_models, evaluation
+    The MNIST chapter's Keras models and how it judges them (confusion matrix,
+    learning curves, mistakes).
 """
 
 __version__ = "0.1.0"
