@@ -46,3 +46,12 @@ def test_setup_cell_is_a_no_op_where_cnn_course_is_installed():
     namespace = {"install": calls.append}
     exec(re.sub(r"%pip install .*", "install('pip')", source), namespace)
     assert calls == [] and "cnn_course" in namespace
+
+
+def test_every_link_to_the_repository_uses_the_configured_address():
+    # The address is written in a few documents; moving the repository must change them all.
+    repository = CONFIG["repository"]["url"]
+    documents = [ROOT / "README.md", *sorted((ROOT / "chapters").glob("*.md")), *CHAPTERS]
+    for path in documents:
+        for address in re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", path.read_text()):
+            assert address == repository, f"{path.name} links {address}, _config.yml says {repository}"
