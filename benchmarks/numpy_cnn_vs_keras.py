@@ -1,6 +1,7 @@
 """Benchmark: one epoch of the "Learning from scratch" CNN in cnn_course and in Keras.
 
-The architecture, batch size, optimizer and seeds are the chapter's:
+The architecture, batch size, optimizer and seeds are the chapter's (both
+networks come from ``cnn_course.lenet``, with its ``LENET_RECIPE``):
 conv 5x5 (16) -> ReLU -> max pool 2 -> conv 5x5 (32) -> ReLU -> max pool 2 ->
 flatten -> dense 10, softmax cross-entropy, Adam (learning rate 0.002),
 batches of 64, float32, all 60,000 MNIST training images. Both are warmed up
@@ -23,12 +24,7 @@ import argparse
 import os
 import time
 
-# The chapter's settings (chapters/09_learning_from_scratch.ipynb uses the same).
-FILTERS = (16, 32)
-KERNEL_SIZE = 5
-BATCH_SIZE = 64
-LEARNING_RATE = 0.002
-EPOCHS = 3
+# The chapter's seed (its settings are cnn_course.lenet.LENET_RECIPE).
 SEED = 0
 
 
@@ -44,42 +40,15 @@ def _load():
     return (x_train, y_train), (x_test, y_test)
 
 
-def numpy_model():
-    """The chapter's CNN in cnn_course."""
-    from cnn_course import layers, model
+def keras_model():
+    """The chapter's CNN in Keras, compiled with the chapter's optimizer and loss."""
+    from cnn_course import lenet, quiet_tensorflow
 
-    return model.Sequential(
-        [
-            layers.Conv2D(FILTERS[0], KERNEL_SIZE),
-            layers.ReLU(),
-            layers.MaxPool2D(2),
-            layers.Conv2D(FILTERS[1], KERNEL_SIZE),
-            layers.ReLU(),
-            layers.MaxPool2D(2),
-            layers.Flatten(),
-            layers.Dense(10, weight_scale=0.1),
-        ],
-        input_shape=(28, 28, 1),
-        seed=SEED,
-    )
-
-
-def keras_model(keras):
-    """The same CNN in Keras (ReLU folded into the convolutions, logits out)."""
+    _, keras = quiet_tensorflow.import_tensorflow()
     keras.utils.set_random_seed(SEED)
-    model = keras.Sequential(
-        [
-            keras.Input((28, 28, 1)),
-            keras.layers.Conv2D(FILTERS[0], KERNEL_SIZE, activation="relu", kernel_initializer="he_normal"),
-            keras.layers.MaxPooling2D(2),
-            keras.layers.Conv2D(FILTERS[1], KERNEL_SIZE, activation="relu", kernel_initializer="he_normal"),
-            keras.layers.MaxPooling2D(2),
-            keras.layers.Flatten(),
-            keras.layers.Dense(10),
-        ]
-    )
+    model = lenet.build_keras_lenet()
     model.compile(
-        optimizer=keras.optimizers.Adam(LEARNING_RATE),
+        optimizer=keras.optimizers.Adam(lenet.LENET_RECIPE["learning_rate"]),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
@@ -92,28 +61,29 @@ def _load_average():
 
 def one_epoch(train, test, tf_threads=None):
     """Time one epoch of each; print both times and their ratio."""
-    from cnn_course import optimizers, quiet_tensorflow
+    from cnn_course import lenet, optimizers, quiet_tensorflow
 
     (x_train, y_train), (x_test, y_test) = train, test
-    net = numpy_model()
-    optimizer = optimizers.Adam(LEARNING_RATE)
-    net.fit(x_train[:640], y_train[:640], optimizer, batch_size=BATCH_SIZE, progress=False)  # warm-up
+    batch_size, learning_rate = lenet.LENET_RECIPE["batch_size"], lenet.LENET_RECIPE["learning_rate"]
+    net = lenet.build_lenet(seed=SEED)
+    optimizer = optimizers.Adam(learning_rate)
+    net.fit(x_train[:640], y_train[:640], optimizer, batch_size=batch_size, progress=False)  # warm-up
     print(f"cnn_course: start, {_load_average()}", flush=True)
     start = time.perf_counter()
-    net.fit(x_train, y_train, optimizer, epochs=1, batch_size=BATCH_SIZE, seed=SEED, progress=False)
+    net.fit(x_train, y_train, optimizer, epochs=1, batch_size=batch_size, seed=SEED, progress=False)
     numpy_seconds = time.perf_counter() - start
     _, numpy_accuracy = net.evaluate(x_test, y_test)
     print(f"cnn_course: one epoch {numpy_seconds:6.1f} s, test accuracy {numpy_accuracy:.4f}, {_load_average()}", flush=True)
 
-    tf, keras = quiet_tensorflow.import_tensorflow()
-    if tf_threads is not None:
+    tf, _ = quiet_tensorflow.import_tensorflow()
+    if tf_threads is not None:  # before TensorFlow runs anything
         tf.config.threading.set_intra_op_parallelism_threads(tf_threads)
         tf.config.threading.set_inter_op_parallelism_threads(tf_threads)
-    model = keras_model(keras)
-    model.fit(x_train[:640], y_train[:640], batch_size=BATCH_SIZE, epochs=1, verbose=0)  # warm-up: graph tracing
+    model = keras_model()
+    model.fit(x_train[:640], y_train[:640], batch_size=batch_size, epochs=1, verbose=0)  # warm-up: graph tracing
     print(f"Keras:      start, {_load_average()}", flush=True)
     start = time.perf_counter()
-    model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=1, shuffle=True, verbose=0)
+    model.fit(x_train, y_train, batch_size=batch_size, epochs=1, shuffle=True, verbose=0)
     keras_seconds = time.perf_counter() - start
     _, keras_accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
     print(f"Keras:      one epoch {keras_seconds:6.1f} s, test accuracy {keras_accuracy:.4f}, {_load_average()}", flush=True)
@@ -123,15 +93,16 @@ def one_epoch(train, test, tf_threads=None):
 
 def full_run(train, test):
     """Time the chapter's whole NumPy training run and print its test accuracy."""
-    from cnn_course import optimizers
+    from cnn_course import lenet, optimizers
 
     (x_train, y_train), (x_test, y_test) = train, test
-    net = numpy_model()
-    print(f"cnn_course full run ({EPOCHS} epochs): start, {_load_average()}", flush=True)
+    recipe = lenet.LENET_RECIPE
+    net = lenet.build_lenet(seed=SEED)
+    print(f"cnn_course full run ({recipe['epochs']} epochs): start, {_load_average()}", flush=True)
     start = time.perf_counter()
     history = net.fit(
-        x_train, y_train, optimizers.Adam(LEARNING_RATE), epochs=EPOCHS, batch_size=BATCH_SIZE,
-        validation_data=(x_test, y_test), seed=SEED, progress=False,
+        x_train, y_train, optimizers.Adam(recipe["learning_rate"]), epochs=recipe["epochs"],
+        batch_size=recipe["batch_size"], validation_data=(x_test, y_test), seed=SEED, progress=False,
     )
     seconds = time.perf_counter() - start
     print(f"cnn_course full run: {seconds:.1f} s, test accuracy {history['val_accuracy'][-1]:.4f}, {_load_average()}")

@@ -21,6 +21,8 @@ gradients, gradient_check
 layers, model, optimizers
     Trainable layers, a ``Sequential`` model with ``fit``/``evaluate``/``predict``,
     SGD with momentum and Adam.
+lenet
+    The LeNet-style CNN of "Learning from scratch", in cnn_course and in Keras.
 keras_bridge
     ``numpy_forward``: run a trained Keras model through ``ops``.
 mnist_models, evaluation

@@ -1,6 +1,7 @@
 """Judging a classifier: confusion matrix, learning curves, its mistakes.
 
-Introduced in the chapter "MNIST: from one Dense layer to a CNN".
+Introduced in the chapters "Learning from scratch" (``show_mistakes``) and
+"MNIST: from one Dense layer to a CNN".
 """
 
 import math
