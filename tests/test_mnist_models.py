@@ -108,3 +108,9 @@ def test_train_cnn_learns_a_learnable_task():
 def test_train_cnn_rejects_bad_input(images, labels, message):
     with pytest.raises(ValueError, match=message):
         mnist_models.train_cnn(images, labels, seed=0, epochs=1, log=False)
+
+
+def test_batches_per_epoch_leaves_out_the_validation_images():
+    assert mnist_models.batches_per_epoch(60000) == 422  # 54,000 training images in batches of 128
+    assert mnist_models.batches_per_epoch(100, batch_size=10, validation_split=0.0) == 10
+    assert mnist_models.batches_per_epoch(101, batch_size=10, validation_split=0.0) == 11

@@ -13,7 +13,7 @@ from cnn_course import quiet_tensorflow
 
 _, keras = quiet_tensorflow.import_tensorflow()
 
-__all__ = ["EpochLogger", "build_dense_baseline", "build_cnn", "train_cnn", "CNN_RECIPE"]
+__all__ = ["EpochLogger", "build_dense_baseline", "build_cnn", "batches_per_epoch", "train_cnn", "CNN_RECIPE"]
 
 # The CNN's training settings, in one place for the chapter, the benchmark and the tests.
 CNN_RECIPE = {
@@ -106,6 +106,16 @@ def build_cnn(shift=CNN_RECIPE["shift"], dropout=CNN_RECIPE["dropout"], hidden_u
     )
 
 
+def batches_per_epoch(image_count, batch_size=CNN_RECIPE["batch_size"],
+                      validation_split=CNN_RECIPE["validation_split"]):
+    """How many batches one epoch of ``train_cnn`` takes from ``image_count`` images.
+
+    ``ceil(image_count * (1 - validation_split) / batch_size)``: the held-out
+    images are not trained on, and the last batch may be smaller.
+    """
+    return math.ceil(image_count * (1 - validation_split) / batch_size)
+
+
 def train_cnn(images, labels, seed, epochs=CNN_RECIPE["epochs"], batch_size=CNN_RECIPE["batch_size"],
               learning_rate=CNN_RECIPE["learning_rate"], validation_split=CNN_RECIPE["validation_split"],
               log=True):
@@ -147,7 +157,7 @@ def train_cnn(images, labels, seed, epochs=CNN_RECIPE["epochs"], batch_size=CNN_
         raise ValueError(f"labels must be integer digits 0 to 9, got dtype {labels.dtype}")
     keras.utils.set_random_seed(seed)
     model = build_cnn()
-    steps = math.ceil(len(images) * (1 - validation_split) / batch_size) * epochs
+    steps = batches_per_epoch(len(images), batch_size, validation_split) * epochs
     # Cosine decay: large steps early, then ever smaller ones to settle into a minimum.
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
     model.compile(
