@@ -15,12 +15,14 @@ __all__ = ["LENET_RECIPE", "build_lenet", "build_keras_lenet"]
 LENET_RECIPE = {"epochs": 3, "batch_size": 64, "learning_rate": 0.002}
 
 
-def build_lenet(seed=0):
+def build_lenet(seed=0, dtype="float32"):
     """The network in cnn_course, with He-initialised weights drawn from ``seed``.
 
     Parameters
     ----------
     seed : int, default 0
+    dtype : str or numpy.dtype, default "float32"
+        The parameters' type (float64 to compare the mathematics with TensorFlow).
 
     Returns
     -------
@@ -41,14 +43,20 @@ def build_lenet(seed=0):
         ],
         input_shape=(28, 28, 1),
         seed=seed,
+        dtype=dtype,
     )
 
 
-def build_keras_lenet():
+def build_keras_lenet(dtype="float32"):
     """The same network in Keras (ReLU folded into the convolutions), not compiled.
 
     Its weights come in the same order and layout as ``build_lenet``'s
     parameters, so ``set_weights`` takes them unchanged.
+
+    Parameters
+    ----------
+    dtype : str, default "float32"
+        The layers' computation and weight type (float64 to compare the mathematics).
 
     Returns
     -------
@@ -58,12 +66,12 @@ def build_keras_lenet():
     _, keras = quiet_tensorflow.import_tensorflow()
     return keras.Sequential(
         [
-            keras.Input((28, 28, 1)),
-            keras.layers.Conv2D(16, 5, activation="relu", kernel_initializer="he_normal"),
-            keras.layers.MaxPooling2D(2),
-            keras.layers.Conv2D(32, 5, activation="relu", kernel_initializer="he_normal"),
-            keras.layers.MaxPooling2D(2),
-            keras.layers.Flatten(),
-            keras.layers.Dense(10),
+            keras.Input((28, 28, 1), dtype=dtype),
+            keras.layers.Conv2D(16, 5, activation="relu", kernel_initializer="he_normal", dtype=dtype),
+            keras.layers.MaxPooling2D(2, dtype=dtype),
+            keras.layers.Conv2D(32, 5, activation="relu", kernel_initializer="he_normal", dtype=dtype),
+            keras.layers.MaxPooling2D(2, dtype=dtype),
+            keras.layers.Flatten(dtype=dtype),
+            keras.layers.Dense(10, dtype=dtype),
         ]
     )
