@@ -7,16 +7,36 @@ from hypothesis import strategies as st
 
 from cnn_course import ops
 
+from numerics import (
+    F32_FUNCTION_ERROR,
+    F32_UNDERFLOW,
+    U32,
+    assert_float64_close,
+    assert_within,
+    softmax_tolerance,
+    unit_roundoff,
+)
 from strategies import FLOAT_DTYPES, arrays
 
 
 @given(dtype=FLOAT_DTYPES, data=st.data())
 def test_elementwise_activations_match_tensorflow(tf, dtype, data):
     x = data.draw(arrays(dtype, (3, 5), low=-30, high=30))
-    np.testing.assert_array_equal(ops.relu(x), tf.nn.relu(x).numpy())
-    np.testing.assert_allclose(ops.sigmoid(x), tf.math.sigmoid(x).numpy(), rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(ops.tanh(x), tf.math.tanh(x).numpy(), rtol=1e-6, atol=1e-7)
-    assert ops.relu(x).dtype == dtype and ops.sigmoid(x).dtype == dtype
+    # The mathematics in float64 on both sides; relu picks a number, so it is exact.
+    x64 = x.astype(np.float64)
+    np.testing.assert_array_equal(ops.relu(x64), tf.nn.relu(x64).numpy())
+    expected = {"sigmoid": tf.math.sigmoid(x64).numpy(), "tanh": tf.math.tanh(x64).numpy()}
+    for name, values in expected.items():
+        assert_float64_close(getattr(ops, name)(x64), values, magnitude=1.0, err_msg=name)
+    # float32 stays float32 and is the float64 value to within float32's rounding:
+    # tanh is one function evaluation; sigmoid is exp, 1 + e and a division (2 evaluations' worth).
+    for name in ("relu", "sigmoid", "tanh"):
+        assert getattr(ops, name)(x).dtype == dtype, name
+    np.testing.assert_array_equal(ops.relu(x), ops.relu(x64))
+    if dtype == np.float32:
+        assert_within(ops.tanh(x), expected["tanh"], F32_FUNCTION_ERROR * np.abs(expected["tanh"]) + F32_UNDERFLOW)
+        sigmoid_error = (2 * F32_FUNCTION_ERROR + 2 * U32) * expected["sigmoid"]
+        assert_within(ops.sigmoid(x), expected["sigmoid"], sigmoid_error + F32_UNDERFLOW)
 
 
 def test_sigmoid_does_not_overflow():
@@ -27,10 +47,17 @@ def test_sigmoid_does_not_overflow():
 @given(dtype=FLOAT_DTYPES, axis=st.sampled_from([-1, 0, 1]), data=st.data())
 def test_softmax_matches_tensorflow(tf, dtype, axis, data):
     logits = data.draw(arrays(dtype, (4, 10), low=-50, high=50))
-    expected = tf.nn.softmax(logits, axis=axis).numpy()
+    logits64 = logits.astype(np.float64)
+    expected = tf.nn.softmax(logits64, axis=axis).numpy()
+    assert_float64_close(ops.softmax(logits64, axis=axis), expected, magnitude=1.0)
     result = ops.softmax(logits, axis=axis)
-    np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(result.sum(axis=axis), 1.0, rtol=1e-6)
+    assert result.dtype == dtype
+    if dtype == np.float32:
+        assert_within(result, expected, softmax_tolerance(logits64, axis))
+    # The K probabilities sum to 1 up to the K - 1 additions of the softmax's sum, its
+    # division and the K - 1 additions of this sum: (2 K - 1) u, so 2 K u.
+    classes = logits.shape[axis]
+    np.testing.assert_allclose(result.sum(axis=axis), 1.0, rtol=0, atol=2 * classes * unit_roundoff(dtype))
 
 
 @pytest.mark.parametrize("big", [1e30, 1e300, float(np.finfo(np.float32).max)])

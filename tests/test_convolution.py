@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from cnn_course import ops
 
+from numerics import assert_float64_close, assert_within, sum_tolerance
 from strategies import FLOAT_DTYPES, arrays, window_case
 
 
@@ -141,8 +142,18 @@ def test_correlate2d_matches_tensorflow(tf, case, dtype, data):
         return
     image = data.draw(arrays(dtype, (height, width)))
     kernel = data.draw(arrays(dtype, window))
-    expected = tf_conv2d(tf, image[None, :, :, None], kernel[:, :, None, None], 1, "valid")[0, :, :, 0]
-    np.testing.assert_allclose(ops.correlate2d(image, kernel), expected, rtol=1e-5, atol=1e-5)
+    image64, kernel64 = image.astype(np.float64), kernel.astype(np.float64)
+
+    def tf_correlate(a, k):
+        return tf_conv2d(tf, a[None, :, :, None], k[:, :, None, None], 1, "valid")[0, :, :, 0]
+
+    expected = tf_correlate(image64, kernel64)
+    magnitude = tf_correlate(np.abs(image64), np.abs(kernel64))  # sum |image * kernel| of each output
+    assert_float64_close(ops.correlate2d(image64, kernel64), expected, magnitude)
+    result = ops.correlate2d(image, kernel)
+    assert result.dtype == dtype
+    if dtype == np.float32:  # each output is a sum of kh * kw products
+        assert_within(result, expected, sum_tolerance(magnitude, kernel.size))
 
 
 @pytest.mark.parametrize(
@@ -173,11 +184,17 @@ def test_conv2d_matches_tensorflow(tf, case, channels_in, channels_out, dtype, u
     x = data.draw(arrays(dtype, (batch, height, width, channels_in)))
     kernel = data.draw(arrays(dtype, (*window, channels_in, channels_out)))
     bias = data.draw(arrays(dtype, (channels_out,))) if use_bias else None
+    x64, kernel64 = x.astype(np.float64), kernel.astype(np.float64)
+    bias64 = None if bias is None else bias.astype(np.float64)
+    # The mathematics in float64; magnitude is sum |x * kernel| (+ |bias|) of each output.
+    expected = tf_conv2d(tf, x64, kernel64, stride, padding) + (0 if bias is None else bias64)
+    magnitude = tf_conv2d(tf, np.abs(x64), np.abs(kernel64), stride, padding) + (0 if bias is None else np.abs(bias64))
+    assert_float64_close(ops.conv2d(x64, kernel64, bias64, stride=stride, padding=padding), expected, magnitude)
     result = ops.conv2d(x, kernel, bias, stride=stride, padding=padding)
-    expected = tf_conv2d(tf, x, kernel, stride, padding) + (0 if bias is None else bias)
     assert result.dtype == dtype
-    tolerance = 1e-4 if dtype == np.float32 else 1e-10
-    np.testing.assert_allclose(result, expected, rtol=tolerance, atol=tolerance)
+    if dtype == np.float32:  # each output is a sum of kh * kw * C_in products, plus the bias
+        terms = window[0] * window[1] * channels_in + (bias is not None)
+        assert_within(result, expected, sum_tolerance(magnitude, terms))
 
 
 @given(case=window_case(), data=st.data())
@@ -254,7 +271,9 @@ def test_im2col_rows_are_the_windows():
 
 def test_conv2d_on_images_whose_channel_axis_was_added_with_newaxis(tf):
     """images[..., np.newaxis] may give the channel axis any stride; the result must not care."""
-    images = np.random.default_rng(3).random((2, 9, 9), dtype=np.float32)[..., np.newaxis]
-    kernel = np.random.default_rng(4).random((3, 3, 1, 2), dtype=np.float32)
+    images = np.random.default_rng(3).random((2, 9, 9))[..., np.newaxis]
+    assert images.strides[-1] == 0
+    kernel = np.random.default_rng(4).random((3, 3, 1, 2))
     expected = tf_conv2d(tf, images, kernel, 2, "same")
-    np.testing.assert_allclose(ops.conv2d(images, kernel, stride=2, padding="same"), expected, rtol=1e-5, atol=1e-6)
+    magnitude = expected  # every number is positive, so sum |x * kernel| is the sum itself
+    assert_float64_close(ops.conv2d(images, kernel, stride=2, padding="same"), expected, magnitude)

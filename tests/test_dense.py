@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from cnn_course import ops
 
+from numerics import assert_float64_close, assert_within, sum_tolerance
 from strategies import FLOAT_DTYPES, arrays
 
 
@@ -23,11 +24,18 @@ def test_dense_matches_keras(keras, batch, d_in, d_out, dtype, data):
     x = data.draw(arrays(dtype, (batch, d_in)))
     weights = data.draw(arrays(dtype, (d_in, d_out)))
     bias = data.draw(arrays(dtype, (d_out,)))
-    layer = keras.layers.Dense(d_out, dtype=dtype)
+    x64, weights64, bias64 = (a.astype(np.float64) for a in (x, weights, bias))
+    layer = keras.layers.Dense(d_out, dtype="float64")
     layer.build((None, d_in))
-    layer.set_weights([weights, bias])
-    np.testing.assert_allclose(ops.dense(x, weights, bias), layer(x).numpy(), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(ops.dense(x, weights), x @ weights)
+    layer.set_weights([weights64, bias64])
+    expected = layer(x64).numpy()
+    magnitude = np.abs(x64) @ np.abs(weights64) + np.abs(bias64)  # sum |x * w| + |b| of each output
+    assert_float64_close(ops.dense(x64, weights64, bias64), expected, magnitude)
+    result = ops.dense(x, weights, bias)
+    assert result.dtype == dtype
+    if dtype == np.float32:  # each output is a sum of D_in products and the bias
+        assert_within(result, expected, sum_tolerance(magnitude, d_in + 1))
+    assert_float64_close(ops.dense(x64, weights64), x64 @ weights64, np.abs(x64) @ np.abs(weights64))  # no bias
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from cnn_course import ops
 
+from numerics import assert_float64_close, assert_within, sum_tolerance
 from strategies import FLOAT_DTYPES, arrays
 
 SHAPES = hnp.array_shapes(min_dims=4, max_dims=4, min_side=1, max_side=7)
@@ -18,23 +19,27 @@ SHAPES = hnp.array_shapes(min_dims=4, max_dims=4, min_side=1, max_side=7)
 @given(data=st.data(), dtype=FLOAT_DTYPES, shape=SHAPES)
 def test_global_avg_pool2d_matches_keras(keras, data, dtype, shape):
     x = data.draw(arrays(dtype, shape))
-    expected = keras.layers.GlobalAveragePooling2D()(x.astype(np.float32)).numpy()
+    x64 = x.astype(np.float64)
+    expected = keras.layers.GlobalAveragePooling2D(dtype="float64")(x64).numpy()
+    magnitude = np.abs(x64).mean(axis=(1, 2))  # the mean of |x| over each map
+    assert_float64_close(ops.global_avg_pool2d(x64), expected, magnitude)
     result = ops.global_avg_pool2d(x)
     assert result.shape == (shape[0], shape[3])
     assert result.dtype == dtype
-    np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-6)
+    if dtype == np.float32:  # a sum of H * W numbers and a division by H * W
+        assert_within(result, expected, sum_tolerance(magnitude, shape[1] * shape[2]))
 
 
 @given(data=st.data(), dtype=FLOAT_DTYPES, shape=SHAPES)
 def test_global_max_pool2d_matches_keras(keras, data, dtype, shape):
     x = data.draw(arrays(dtype, shape))
-    expected = keras.layers.GlobalMaxPooling2D()(x.astype(np.float32)).numpy()
+    expected = keras.layers.GlobalMaxPooling2D(dtype="float64")(x.astype(np.float64)).numpy()
     result = ops.global_max_pool2d(x)
     assert result.shape == (shape[0], shape[3])
     assert result.dtype == dtype
-    # The maximum is one of the inputs, so it is exact up to the cast to float32,
-    # except that TensorFlow's CPU kernels flush subnormal floats (below ~1.2e-38) to zero.
-    np.testing.assert_allclose(result.astype(np.float32), expected, rtol=0, atol=1.2e-38)
+    # The maximum is one of the inputs, so it is exact. (In float64 no input is subnormal,
+    # so TensorFlow's flushing of subnormal numbers to zero cannot change one.)
+    np.testing.assert_array_equal(result, expected)
 
 
 def test_global_pools_on_a_known_map():
@@ -51,7 +56,8 @@ def test_global_avg_is_avg_pool_over_the_whole_map(data, shape):
     """Global pooling is ordinary pooling whose window is the whole H x W map."""
     x = data.draw(arrays(np.float64, shape))
     window = (shape[1], shape[2])
-    np.testing.assert_allclose(ops.global_avg_pool2d(x), ops.avg_pool2d(x, window)[:, 0, 0, :])
+    magnitude = np.abs(x).mean(axis=(1, 2))  # two float64 sums of the same numbers, in different orders
+    assert_float64_close(ops.global_avg_pool2d(x), ops.avg_pool2d(x, window)[:, 0, 0, :], magnitude)
     np.testing.assert_array_equal(ops.global_max_pool2d(x), ops.max_pool2d(x, window)[:, 0, 0, :])
 
 

@@ -5,13 +5,26 @@ import pytest
 
 from cnn_course import gradient_check
 
+from numerics import U64
+
 
 def test_numerical_gradient_of_known_functions():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3, 4))
     before = x.copy()
-    np.testing.assert_allclose(gradient_check.numerical_gradient(lambda v: np.sum(v**2), x), 2 * x, rtol=1e-8)
-    np.testing.assert_allclose(gradient_check.numerical_gradient(lambda v: np.sum(np.sin(v)), x), np.cos(x), rtol=1e-8)
+    epsilon = 1e-6  # numerical_gradient's default
+    # A centred difference is exact for a quadratic, and within epsilon**2 / 6 for sin (whose
+    # third derivative is at most 1). Float64 rounding adds one evaluation's error over epsilon:
+    # a sum of 12 squares or sines (each within 1 ulp) is within 2 * (12 + 2) * u * sum |terms|.
+    rounding = 2 * (x.size + 2) * U64 / epsilon
+    squares = np.sum((np.abs(x) + epsilon) ** 2)
+    np.testing.assert_allclose(
+        gradient_check.numerical_gradient(lambda v: np.sum(v**2), x), 2 * x, rtol=1e-8, atol=rounding * squares
+    )
+    np.testing.assert_allclose(
+        gradient_check.numerical_gradient(lambda v: np.sum(np.sin(v)), x), np.cos(x),
+        rtol=1e-8, atol=rounding * x.size + epsilon**2 / 6,
+    )
     np.testing.assert_array_equal(x, before)  # the caller's array is untouched
 
 
@@ -41,7 +54,8 @@ def test_gradient_check_catches_a_wrong_backward_pass():
 
     right = 2 * (x @ weights) @ weights.T
     wrong = 2 * (x @ weights) @ weights.T[::-1]  # a plausible-looking mistake
-    assert gradient_check.gradient_check(loss, x, right) < 1e-8
+    # Rounding alone could reach 2.5e-8 here (float64, step 1e-6), so the bar for right is 1e-6.
+    assert gradient_check.gradient_check(loss, x, right) < 1e-6
     assert gradient_check.gradient_check(loss, x, wrong) > 1e-2
 
 

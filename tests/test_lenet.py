@@ -4,15 +4,20 @@ import numpy as np
 
 from cnn_course import lenet
 
+from numerics import assert_float64_close, keras_float64_magnitudes
+
 
 def test_numpy_and_keras_lenet_have_the_same_weights_layout_and_outputs():
-    network = lenet.build_lenet(seed=0)
-    keras_network = lenet.build_keras_lenet()
+    # The mathematics, in float64 on both sides.
+    network = lenet.build_lenet(seed=0, dtype="float64")
+    keras_network = lenet.build_keras_lenet(dtype="float64")
     weights = [value for _, value, _ in network.parameters()]
     assert sum(w.size for w in weights) == keras_network.count_params() == 18378
     keras_network.set_weights(weights)
-    x = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
-    np.testing.assert_allclose(network.forward(x), keras_network.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
+    x = np.random.default_rng(0).random((4, 28, 28, 1))
+    magnitude = keras_float64_magnitudes(keras_network, x)[-1]
+    assert_float64_close(network.forward(x), keras_network.predict(x, verbose=0), magnitude)
+    assert lenet.build_lenet(seed=0).forward(x.astype(np.float32)).dtype == np.float32
 
 
 def test_recipe_holds_the_chapter_settings():

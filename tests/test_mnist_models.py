@@ -7,6 +7,8 @@ import pytest
 
 from cnn_course import keras_bridge, mnist_models
 
+from numerics import assert_float64_close, assert_keras_float32_layers, keras_float64_magnitudes
+
 
 def test_dense_baseline_has_784_by_10_weights():
     for activation in ("sigmoid", "softmax"):
@@ -47,11 +49,34 @@ def test_cnn_is_compiled_without_xla():
     assert model.jit_compile is False
 
 
-def test_cnn_is_supported_by_numpy_forward():
+def test_cnn_is_supported_by_numpy_forward(keras):
     # The chapter runs the trained CNN through cnn_course.ops; every layer must be supported.
     model = mnist_models.build_cnn()
     x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
-    np.testing.assert_allclose(keras_bridge.numpy_forward(model, x), model.predict(x, verbose=0), atol=1e-5)
+    # As the chapter does, in float32: layer by layer, each within float32's rounding.
+    assert_keras_float32_layers(model, x)
+    np.testing.assert_array_equal(keras_bridge.numpy_forward(model, x), _layer_by_layer(model, x))
+    # The mathematics: the same model and weights in float64, end to end.
+    policy, floatx = keras.config.dtype_policy(), keras.config.floatx()
+    keras.config.set_dtype_policy("float64")  # the layers' dtype
+    keras.config.set_floatx("float64")  # keras.Input's dtype
+    try:
+        model64 = mnist_models.build_cnn()
+    finally:
+        keras.config.set_dtype_policy(policy)
+        keras.config.set_floatx(floatx)
+    model64.set_weights(model.get_weights())
+    x64 = x.astype(np.float64)
+    expected = model64.predict(x64, verbose=0)
+    assert expected.dtype == np.float64
+    magnitude = keras_float64_magnitudes(model64, x64)[-1]
+    assert_float64_close(keras_bridge.numpy_forward(model64, x64), expected, magnitude)
+
+
+def _layer_by_layer(model, x):
+    for layer in model.layers:
+        x = keras_bridge.layer_forward(layer, x)
+    return x
 
 
 def _tiny_mnist(count=256, seed=0):

@@ -1,11 +1,14 @@
 """Sequential of cnn_course.model: gradients equal Keras's, training learns, errors name the layer."""
 
+import copy
 import sys
 
 import numpy as np
 import pytest
 
 from cnn_course import gradients, layers, model, optimizers
+
+from numerics import FLOAT64_TOLERANCE, assert_float64_close
 
 
 def _small_cnn(seed=0, dtype="float32", dropout=0.0):
@@ -81,8 +84,15 @@ def test_whole_model_gradients_match_keras(tf, keras):
     loss, probabilities = gradients.softmax_cross_entropy(logits, y)
     net.backward(gradients.softmax_cross_entropy_backward(probabilities, y))
     np.testing.assert_allclose(loss, float(keras_loss), rtol=1e-10)
+    # Float64 on both sides. For these seeded numbers the ReLU inputs are at least 8e-5 from 0
+    # and the largest value of each max-pooling window, where positive, leads the next by at
+    # least 8e-4 (ties at 0 pass no gradient through ReLU), far beyond rounding: both sides
+    # use the same masks. Every gradient is then a sum of at most about 1100 products whose
+    # absolute values add up to at most 5 (the backward pass of absolute values, for these
+    # seeded numbers): each side is within 2 * 1100 * 2**-53 * 5 = 1.2e-12 of the exact
+    # value, so 1e-10 times that magnitude is a safe tolerance.
     for (key, _, grad), expected in zip(net.parameters(), keras_grads):
-        np.testing.assert_allclose(grad, expected.numpy(), rtol=1e-9, atol=1e-12, err_msg=key)
+        assert_float64_close(grad, expected.numpy(), magnitude=5.0, err_msg=key)
 
 
 def test_fit_learns_and_is_reproducible():
@@ -118,15 +128,32 @@ def test_sgd_with_momentum_trains_too():
     assert "val_loss" not in history
 
 
+def _abs_forward(net, x):
+    """Logits of |x| through |weights| and |biases|: for every logit, a bound on the size of
+    the products it is made of (ReLU and pooling pass it on)."""
+    twin = copy.deepcopy(net)
+    for _, value, _ in twin.parameters():
+        np.abs(value, out=value)
+    return twin.forward(np.abs(x))
+
+
 def test_predict_and_evaluate_agree():
     x, y = _toy_data(25)
-    net = _small_cnn()
+    # float64: evaluate (batches of 4) and predict (batches of 7) compute the same logits with
+    # different rounding, at most 1e-10 of their magnitude apart (numerics.py).
+    net = _small_cnn(dtype="float64")
     probabilities = net.predict(x, batch_size=7)
     assert probabilities.shape == (25, 3)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
     loss, accuracy = net.evaluate(x, y, batch_size=4)
+    magnitude = _abs_forward(net, x).max()
+    # The argmaxes agree because no two top logits are within rounding of each other.
+    top_two = np.sort(net.forward(x), axis=1)[:, -2:]
+    assert np.min(top_two[:, 1] - top_two[:, 0]) > 2 * FLOAT64_TOLERANCE * magnitude
     assert accuracy == np.mean(probabilities.argmax(axis=1) == y)
-    np.testing.assert_allclose(loss, -np.mean(np.log(probabilities[np.arange(25), y])), rtol=1e-4)
+    # Cross-entropy moves by at most twice the largest change of a logit.
+    expected = -np.mean(np.log(probabilities[np.arange(25), y]))
+    assert_float64_close(np.float64(loss), expected, magnitude=2 * magnitude)
 
 
 def test_progress_bar_writes_to_stdout_without_timings(capsys):

@@ -1,9 +1,13 @@
 """network: layer specs, forward and summary against the equivalent keras.Sequential."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from cnn_course import network, ops
+
+from numerics import U32, assert_float64_close, keras_float64_magnitudes
 
 
 def small_cnn(seed=0, conv_bias=True, dense_bias=True, conv_options=None, pool_options=None, channels=1):
@@ -36,26 +40,43 @@ def finish(layers, rng, bias, input_shape, dense_bias=True, classes=10):
     return layers + [network.Dense(network.he_normal((flat, classes), rng), bias(classes, dense_bias)), network.Softmax()]
 
 
-def to_keras(keras, layers, input_shape):
-    """The keras.Sequential that computes what ``layers`` computes, with the same weights."""
-    keras_layers = [keras.Input(input_shape)]
+def as_float64(layers):
+    """The same layers with float64 weights, to compare the mathematics in float64."""
+    def cast(array):
+        return None if array is None else array.astype(np.float64)
+
+    converted = []
+    for layer in layers:
+        if isinstance(layer, network.Conv2D):
+            layer = dataclasses.replace(layer, kernel=cast(layer.kernel), bias=cast(layer.bias))
+        elif isinstance(layer, network.Dense):
+            layer = dataclasses.replace(layer, weights=cast(layer.weights), bias=cast(layer.bias))
+        converted.append(layer)
+    return converted
+
+
+def to_keras(keras, layers, input_shape, dtype="float32"):
+    """The keras.Sequential that computes what ``layers`` computes, with the same weights, in ``dtype``."""
+    keras_layers = [keras.Input(input_shape, dtype=dtype)]
     for layer in layers:
         if isinstance(layer, network.Conv2D):
             kh, kw, _, filters = layer.kernel.shape
             keras_layers.append(
                 keras.layers.Conv2D(filters, (kh, kw), strides=layer.stride, padding=layer.padding,
-                                    use_bias=layer.bias is not None)
+                                    use_bias=layer.bias is not None, dtype=dtype)
             )
         elif isinstance(layer, network.ReLU):
-            keras_layers.append(keras.layers.ReLU())
+            keras_layers.append(keras.layers.ReLU(dtype=dtype))
         elif isinstance(layer, network.MaxPool2D):
-            keras_layers.append(keras.layers.MaxPooling2D(layer.pool_size, strides=layer.stride, padding=layer.padding))
+            keras_layers.append(
+                keras.layers.MaxPooling2D(layer.pool_size, strides=layer.stride, padding=layer.padding, dtype=dtype)
+            )
         elif isinstance(layer, network.Flatten):
-            keras_layers.append(keras.layers.Flatten())
+            keras_layers.append(keras.layers.Flatten(dtype=dtype))
         elif isinstance(layer, network.Dense):
-            keras_layers.append(keras.layers.Dense(layer.weights.shape[1], use_bias=layer.bias is not None))
+            keras_layers.append(keras.layers.Dense(layer.weights.shape[1], use_bias=layer.bias is not None, dtype=dtype))
         elif isinstance(layer, network.Softmax):
-            keras_layers.append(keras.layers.Softmax())
+            keras_layers.append(keras.layers.Softmax(dtype=dtype))
     model = keras.Sequential(keras_layers)
     model.set_weights(network.get_weights(layers))
     return model
@@ -102,32 +123,41 @@ def test_forward_matches_keras_predictions(keras, name):
     x = np.random.default_rng(1).random((5,) + input_shape).astype("float32")
     probabilities = network.forward(layers, x)
     assert probabilities.dtype == np.float32 and probabilities.shape == (5, 10)
-    np.testing.assert_allclose(probabilities, model.predict(x, verbose=0), rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
+    # float32: the softmax's sum, its division and this sum are (2 K - 1) roundings at most.
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=0, atol=2 * 10 * U32)
+    # The mathematics in float64, against the same network in Keras in float64.
+    layers64, x64 = as_float64(layers), x.astype(np.float64)
+    model = to_keras(keras, layers64, input_shape, "float64")
+    magnitude = keras_float64_magnitudes(model, x64)[-1]
+    assert_float64_close(network.forward(layers64, x64), model.predict(x64, verbose=0), magnitude)
 
 
 def test_every_intermediate_output_matches_keras(keras):
     layers, input_shape = build("valid")
-    model = to_keras(keras, layers, input_shape)
-    x = np.random.default_rng(2).random((3,) + input_shape).astype("float32")
+    layers = as_float64(layers)  # the mathematics, in float64
+    model = to_keras(keras, layers, input_shape, "float64")
+    x = np.random.default_rng(2).random((3,) + input_shape)
     outputs = network.forward(layers, x, return_all=True)
     expected_names = ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "flatten1", "dense1", "softmax1"]
     assert list(outputs) == expected_names
     keras_x = x
-    for (name, ours), keras_layer in zip(outputs.items(), model.layers):
+    magnitudes = keras_float64_magnitudes(model, x)
+    for (name, ours), keras_layer, magnitude in zip(outputs.items(), model.layers, magnitudes):
         keras_x = keras_layer(keras_x).numpy()
-        np.testing.assert_allclose(ours, keras_x, rtol=1e-5, atol=1e-5, err_msg=name)
+        assert_float64_close(ours, keras_x, magnitude, err_msg=name)
     np.testing.assert_array_equal(outputs["softmax1"], network.forward(layers, x))
 
 
 def test_forward_on_images_with_an_added_channel_axis(keras):
     # images[..., np.newaxis] gives the channel axis a stride of 0, which must not change the result.
     layers, input_shape = build("valid")
-    model = to_keras(keras, layers, input_shape)
-    images = np.random.default_rng(3).random((4, 28, 28)).astype("float32")
+    layers = as_float64(layers)  # the mathematics, in float64
+    model = to_keras(keras, layers, input_shape, "float64")
+    images = np.random.default_rng(3).random((4, 28, 28))
     x = images[..., np.newaxis]
     assert x.strides[-1] == 0
-    np.testing.assert_allclose(network.forward(layers, x), model.predict(x.copy(), verbose=0), rtol=1e-5, atol=1e-7)
+    magnitude = keras_float64_magnitudes(model, x)[-1]
+    assert_float64_close(network.forward(layers, x), model.predict(x.copy(), verbose=0), magnitude)
 
 
 @pytest.mark.parametrize("padding", [0, 1, 2, (1, 0)])

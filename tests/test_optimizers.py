@@ -5,31 +5,44 @@ import pytest
 
 from cnn_course import optimizers
 
+from numerics import assert_float64_close
+
 
 def _run_both(keras, ours, theirs, steps=6):
-    """Apply the same random gradients to our optimizer and to Keras's; return both final values."""
+    """Apply the same random gradients to our optimizer and to Keras's, both in float64; return both final values."""
     rng = np.random.default_rng(0)
-    start = {"w": rng.normal(size=(3, 4)).astype(np.float32), "b": rng.normal(size=4).astype(np.float32)}
+    start = {"w": rng.normal(size=(3, 4)), "b": rng.normal(size=4)}
     values = {key: value.copy() for key, value in start.items()}
-    variables = [keras.Variable(start["w"]), keras.Variable(start["b"])]
+    variables = [keras.Variable(start["w"], dtype="float64"), keras.Variable(start["b"], dtype="float64")]
     for _ in range(steps):
-        grads = {key: rng.normal(size=value.shape).astype(np.float32) for key, value in start.items()}
+        grads = {key: rng.normal(size=value.shape) for key, value in start.items()}
         ours.step([(key, values[key], grads[key]) for key in ("w", "b")])
         theirs.apply_gradients(zip([grads["w"], grads["b"]], variables))
     return values, {"w": variables[0].numpy(), "b": variables[1].numpy()}
 
 
-@pytest.mark.parametrize("momentum", [0.0, 0.9])
-def test_sgd_matches_keras(keras, momentum):
-    values, expected = _run_both(keras, optimizers.SGD(0.05, momentum), keras.optimizers.SGD(0.05, momentum=momentum))
+def _assert_same_steps(values, expected):
+    # The same few multiplications, additions and square roots per step on both sides, of
+    # numbers of size about 1: float64 rounding is far below 1e-10 of that.
     for key in values:
-        np.testing.assert_allclose(values[key], expected[key], rtol=1e-5, atol=1e-6)
+        assert_float64_close(values[key], expected[key], magnitude=1.0, err_msg=key)
+
+
+# Keras turns its hyperparameters into float32 tensors before casting them to the variables'
+# dtype, so the ones used here are exact in float32 (0.0625 = 2**-4, 0.875 = 7/8, ...): then
+# both sides do the same float64 arithmetic.
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.875])
+def test_sgd_matches_keras(keras, momentum):
+    ours, theirs = optimizers.SGD(0.0625, momentum), keras.optimizers.SGD(0.0625, momentum=momentum)
+    _assert_same_steps(*_run_both(keras, ours, theirs))
 
 
 def test_adam_matches_keras(keras):
-    values, expected = _run_both(keras, optimizers.Adam(0.01), keras.optimizers.Adam(0.01))
-    for key in values:
-        np.testing.assert_allclose(values[key], expected[key], rtol=1e-5, atol=1e-6)
+    settings = {"beta_1": 0.875, "beta_2": 1 - 2**-10, "epsilon": 2**-23}
+    ours, theirs = optimizers.Adam(2**-7, **settings), keras.optimizers.Adam(2**-7, **settings)
+    _assert_same_steps(*_run_both(keras, ours, theirs))
 
 
 def test_adam_first_step_moves_every_weight_by_the_learning_rate():

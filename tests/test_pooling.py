@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from cnn_course import ops
 
+from numerics import assert_float64_close, assert_within, sum_tolerance
 from strategies import FLOAT_DTYPES, arrays, window_case
 
 POOLS = {"max": (ops.max_pool2d, "MaxPooling2D"), "average": (ops.avg_pool2d, "AveragePooling2D")}
@@ -28,11 +29,20 @@ def test_pooling_matches_keras(keras, kind, case, channels, default_stride, dtyp
         return
     x = data.draw(arrays(dtype, (batch, height, width, channels)))
     ours, layer_name = POOLS[kind]
-    layer = getattr(keras.layers, layer_name)(pool_size=pool_size, strides=stride, padding=padding, dtype=dtype)
+    options = {"pool_size": pool_size, "strides": stride, "padding": padding}
+    x64 = x.astype(np.float64)
+    expected = getattr(keras.layers, layer_name)(**options, dtype="float64")(x64).numpy()
     result = ours(x, pool_size, stride=stride, padding=padding)
-    expected = layer(x).numpy()
     assert result.dtype == dtype
-    np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-6)
+    if kind == "max":
+        # The maximum is one of the inputs (the -inf border never wins): exact in any dtype.
+        np.testing.assert_array_equal(result, expected)
+        return
+    # The mean of the window's real cells: magnitude is the mean of their |x|.
+    magnitude = getattr(keras.layers, layer_name)(**options, dtype="float64")(np.abs(x64)).numpy()
+    assert_float64_close(ours(x64, pool_size, stride=stride, padding=padding), expected, magnitude)
+    if dtype == np.float32:  # a sum of at most ph * pw numbers and a division by their count
+        assert_within(result, expected, sum_tolerance(magnitude, pool_size[0] * pool_size[1]))
 
 
 def test_max_pool_by_hand():
