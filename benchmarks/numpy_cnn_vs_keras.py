@@ -1,7 +1,8 @@
 """Benchmark: one epoch of the "Learning from scratch" CNN in cnn_course and in Keras.
 
-The architecture, batch size, optimizer and seeds are the chapter's (both
-networks come from ``cnn_course.lenet``, with its ``LENET_RECIPE``):
+The architecture, batch size, optimizer and seeds are the chapter's (the
+network comes from ``cnn_course.lenet``, with its ``LENET_RECIPE``, and Keras
+gets it from ``keras_interop.to_keras``):
 conv 5x5 (16) -> ReLU -> max pool 2 -> conv 5x5 (32) -> ReLU -> max pool 2 ->
 flatten -> dense 10, softmax cross-entropy, Adam (learning rate 0.002),
 batches of 64, float32, all 60,000 MNIST training images. Both are warmed up
@@ -41,12 +42,12 @@ def _load():
 
 
 def keras_model():
-    """The chapter's CNN in Keras, compiled with the chapter's optimizer and loss."""
-    from cnn_course import lenet, quiet_tensorflow
+    """The chapter's CNN in Keras (same initial weights), compiled with the chapter's optimizer and loss."""
+    from cnn_course import keras_interop, lenet, quiet_tensorflow
 
     _, keras = quiet_tensorflow.import_tensorflow()
     keras.utils.set_random_seed(SEED)
-    model = lenet.build_keras_lenet()
+    model = keras_interop.to_keras(lenet.build_lenet(seed=SEED), logits=True)
     model.compile(
         optimizer=keras.optimizers.Adam(lenet.LENET_RECIPE["learning_rate"]),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),

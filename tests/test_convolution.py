@@ -277,3 +277,71 @@ def test_conv2d_on_images_whose_channel_axis_was_added_with_newaxis(tf):
     expected = tf_conv2d(tf, images, kernel, 2, "same")
     magnitude = expected  # every number is positive, so sum |x * kernel| is the sum itself
     assert_float64_close(ops.conv2d(images, kernel, stride=2, padding="same"), expected, magnitude)
+
+
+# --- col2im, window_plan, window_offsets ------------------------------------------------
+
+COL2IM_CASES = [
+    # (height, width, window (kh, kw), stride, padding), the cases of test_gradients.py's CONV_CASES
+    (6, 6, (3, 3), 1, "valid"),
+    (6, 6, (3, 3), 1, "same"),
+    (7, 7, (3, 3), 2, "valid"),
+    (7, 6, (3, 3), 2, "same"),
+    (6, 7, (2, 3), (2, 1), "same"),
+    (5, 5, (3, 3), 1, 1),
+    (6, 5, (3, 2), 2, (1, 2)),
+    (8, 8, (4, 4), 2, "same"),
+]
+
+
+def test_col2im_is_the_adjoint_of_im2col():
+    # <im2col(x), c> = <x, col2im(c)> for every x and c: col2im is im2col's transpose.
+    rng = np.random.default_rng(4)
+    for height, width, window, stride, padding in COL2IM_CASES:
+        x = rng.normal(size=(2, height, width, 3))
+        columns = ops.im2col(x, window, stride, padding)
+        other = rng.normal(size=columns.shape)
+        back = ops.col2im(other, x.shape, window, stride, padding)
+        assert back.shape == x.shape
+        # Two float64 sums of the same products' worth: sum |x * back| <= sum |columns * other|.
+        assert_float64_close(np.sum(x * back), np.sum(columns * other), magnitude=np.sum(np.abs(columns * other)))
+
+
+def test_col2im_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"columns must have shape .*\(1, 2, 2, 3, 3, 1\)"):
+        ops.col2im(np.zeros((1, 2, 2, 3, 3, 2)), (1, 4, 4, 1), 3)
+    with pytest.raises(ValueError, match=r"input_shape must be the 4 sizes \(N, H, W, C\).*got \(4, 4, 1\)"):
+        ops.col2im(np.zeros((1, 2, 2, 3, 3, 1)), (4, 4, 1), 3)
+
+
+def test_window_plan_and_offsets_are_the_shape_rule_of_every_window():
+    # "same" along height 7 with kernel 3, stride 2: ceil(7 / 2) = 4 rows, 2 zeros, 1 before and 1 after;
+    # explicit padding (0, 2) along width 5 with kernel 2, stride 1: 5 + 4 - 2 + 1 = 8 columns.
+    pads, out_size = ops.window_plan((7, 5), (3, 2), (2, 1), "same")
+    assert pads == ((1, 1), (0, 1)) and out_size == (4, 5)
+    pads, out_size = ops.window_plan((7, 5), (3, 2), (2, 1), (0, 2))
+    assert pads == ((0, 0), (2, 2)) and out_size == (3, 8)
+    with pytest.raises(ValueError, match=r"pool_size of height x width \(3, 3\) is larger than the input"):
+        ops.window_plan((2, 2), (3, 3), (1, 1), "valid", "pool_size")
+    # Offset (u, v) of every window reads one strided slice: the windows' cells in im2col.
+    x = np.random.default_rng(5).normal(size=(2, 7, 6, 3))
+    columns = ops.im2col(x, (3, 2), (2, 1), "valid")
+    offsets = list(ops.window_offsets((3, 2), (2, 1), columns.shape[1:3]))
+    assert [(u, v) for u, v, _ in offsets] == [(u, v) for u in range(3) for v in range(2)]
+    for u, v, where in offsets:
+        np.testing.assert_array_equal(x[where], columns[:, :, :, u, v, :])
+
+
+def test_ops_gathers_the_public_functions_of_its_modules():
+    from cnn_course import activations, convolution, dense, pooling
+
+    assert ops.__all__ == [*convolution.__all__, *pooling.__all__, *activations.__all__, *dense.__all__]
+    assert {"window_plan", "window_offsets", "col2im"} <= set(ops.__all__)
+    for module in (convolution, pooling, activations, dense):
+        for name in module.__all__:
+            assert getattr(ops, name) is getattr(module, name), name
+
+
+def test_pad2d_takes_amounts_only():
+    with pytest.raises(TypeError, match=r"^padding must be an int or a pair of ints \(height, width\), got 'same'$"):
+        ops.pad2d(np.zeros((3, 3)), "same")

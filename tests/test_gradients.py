@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnn_course import convolution, gradient_check, gradients, ops
+from cnn_course import convolution, gradient_check, gradients, losses, ops
 
 from numerics import assert_float64_close
 
@@ -110,22 +110,29 @@ def test_relu_flatten_dense_dropout_softmax_match_finite_differences():
     _check(lambda v: np.sum(np.where(keep, v / 0.6, 0.0) * upstream), inputs, gradients.dropout_backward(upstream, keep, 0.4))
 
     logits, labels = rng.normal(size=(5, 4)) * 3, np.array([0, 3, 1, 1, 2])
-    loss, probabilities = gradients.softmax_cross_entropy(logits, labels)
-    _check(lambda v: gradients.softmax_cross_entropy(v, labels)[0], logits,
+    loss, probabilities = losses.softmax_cross_entropy(logits, labels)
+    _check(lambda v: losses.softmax_cross_entropy(v, labels)[0], logits,
            gradients.softmax_cross_entropy_backward(probabilities, labels), SMOOTH_STEP)
 
 
-def test_col2im_is_the_adjoint_of_im2col():
-    # <im2col(x), c> = <x, col2im(c)> for every x and c: col2im is im2col's transpose.
-    rng = np.random.default_rng(4)
-    for height, width, window, stride, padding in CONV_CASES:
-        x = rng.normal(size=(2, height, width, 3))
-        columns = convolution.im2col(x, window, stride, padding)
-        other = rng.normal(size=columns.shape)
-        back = gradients.col2im(other, x.shape, window, stride, padding)
-        assert back.shape == x.shape
-        # Two float64 sums of the same products' worth: sum |x * back| <= sum |columns * other|.
-        assert_float64_close(np.sum(x * back), np.sum(columns * other), magnitude=np.sum(np.abs(columns * other)))
+def test_softmax_and_global_avg_pool_match_finite_differences():
+    rng = np.random.default_rng(11)
+    # Softmax is smooth: with SMOOTH_STEP the truncation error, h**2 / 6 times a third derivative
+    # of sum(softmax(z) * upstream) (at most a few times max |upstream|), stays below 1e-8 of
+    # the gradient, and rounding below 1e-11.
+    logits = rng.normal(size=(4, 5)) * 2
+    upstream = rng.normal(size=(4, 5))
+    probabilities = ops.softmax(logits)
+    _check(lambda v: np.sum(ops.softmax(v) * upstream), logits, gradients.softmax_backward(upstream, probabilities), SMOOTH_STEP)
+    # Over the last axis of any shape, as ops.softmax's default axis.
+    logits = rng.normal(size=(2, 3, 4))
+    upstream = rng.normal(size=(2, 3, 4))
+    _check(lambda v: np.sum(ops.softmax(v) * upstream), logits,
+           gradients.softmax_backward(upstream, ops.softmax(logits)), SMOOTH_STEP)
+    # Global average pooling is linear: centred differences are exact up to rounding.
+    x = rng.normal(size=(3, 4, 5, 2))
+    upstream = rng.normal(size=(3, 2))
+    _check(lambda v: np.sum(ops.global_avg_pool2d(v) * upstream), x, gradients.global_avg_pool2d_backward(upstream, x.shape))
 
 
 def test_conv2d_input_gradient_is_col2im_of_the_column_gradients():
@@ -136,22 +143,11 @@ def test_conv2d_input_gradient_is_col2im_of_the_column_gradients():
         upstream = rng.normal(size=ops.conv2d(x, kernel, stride=stride, padding=padding).shape)
         grad_columns = upstream.reshape(-1, 4) @ kernel.reshape(-1, 4).T
         columns_shape = convolution.im2col(x, window, stride, padding).shape
-        expected = gradients.col2im(grad_columns.reshape(columns_shape), x.shape, window, stride, padding)
+        expected = convolution.col2im(grad_columns.reshape(columns_shape), x.shape, window, stride, padding)
         grad_x, _, _ = gradients.conv2d_backward(upstream, x, kernel, stride, padding)
         abs_columns = np.abs(upstream).reshape(-1, 4) @ np.abs(kernel).reshape(-1, 4).T
-        magnitude = gradients.col2im(abs_columns.reshape(columns_shape), x.shape, window, stride, padding)
+        magnitude = convolution.col2im(abs_columns.reshape(columns_shape), x.shape, window, stride, padding)
         assert_float64_close(grad_x, expected, magnitude)
-
-
-def test_softmax_cross_entropy_values():
-    logits = np.array([[0.0, 0.0, 0.0, 0.0], [1000.0, 0.0, -1000.0, 0.0]])
-    loss, probabilities = gradients.softmax_cross_entropy(logits, np.array([2, 2]))
-    # Uniform guess: log 4; second row: 2000 exactly, finite despite exp(-2000) rounding to 0.
-    np.testing.assert_allclose(loss, (np.log(4.0) + 2000.0) / 2)
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
-    grad = gradients.softmax_cross_entropy_backward(probabilities, np.array([2, 2]))
-    np.testing.assert_allclose(grad[0], np.array([0.25, 0.25, -0.75, 0.25]) / 2)
-    np.testing.assert_allclose(grad.sum(axis=1), 0.0, atol=1e-15)
 
 
 def test_conv2d_backward_accepts_columns_and_can_skip_grad_x():
@@ -259,13 +255,28 @@ def test_relu_dense_dropout_softmax_match_tensorflow(tf):
     np.testing.assert_allclose(gradients.dropout_backward(upstream, keep, 0.25), expected, rtol=1e-12)
 
     logits, labels = rng.normal(size=(5, 10)) * 4, np.array([0, 9, 3, 3, 7])
-    loss, probabilities = gradients.softmax_cross_entropy(logits, labels)
+    loss, probabilities = losses.softmax_cross_entropy(logits, labels)
     (expected,) = _tape(
         tf, lambda z: tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=z)), logits
     )
     np.testing.assert_allclose(gradients.softmax_cross_entropy_backward(probabilities, labels), expected, rtol=1e-10, atol=1e-14)
     tf_loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)).numpy()
     np.testing.assert_allclose(loss, tf_loss, rtol=1e-12)
+
+
+def test_softmax_and_global_avg_pool_match_tensorflow(tf):
+    rng = np.random.default_rng(12)
+    logits, upstream = rng.normal(size=(5, 10)) * 3, rng.normal(size=(5, 10))
+    (expected,) = _tape(tf, lambda z: tf.reduce_sum(tf.nn.softmax(z) * upstream), logits)
+    got = gradients.softmax_backward(upstream, ops.softmax(logits))
+    # Each gradient is p_i (g_i - sum_j g_j p_j): a sum of 10 products, each at most |g| p.
+    magnitude = ops.softmax(logits) * (np.abs(upstream) + np.sum(np.abs(upstream) * ops.softmax(logits), axis=1, keepdims=True))
+    assert_float64_close(got, expected, magnitude)
+    x, upstream = rng.normal(size=(2, 5, 3, 4)), rng.normal(size=(2, 4))
+    (expected,) = _tape(tf, lambda v: tf.reduce_sum(tf.reduce_mean(v, axis=[1, 2]) * upstream), x)
+    assert_float64_close(gradients.global_avg_pool2d_backward(upstream, x.shape), expected, np.abs(expected))
+    assert gradients.global_avg_pool2d_backward(upstream.astype(np.float32), x.shape).dtype == np.float32
+    assert gradients.softmax_backward(upstream.astype(np.float32), np.full((2, 4), 0.25, np.float32)).dtype == np.float32
 
 
 # --- bad input ----------------------------------------------------------------------------
@@ -311,24 +322,25 @@ def test_other_backward_functions_reject_bad_input():
         gradients.dense_backward(np.zeros((2, 4)), np.zeros((2, 4)), np.zeros((4, 3)))
     with pytest.raises(TypeError, match="keep must be a boolean mask"):
         gradients.dropout_backward(np.zeros(3), np.ones(3), 0.5)
-    with pytest.raises(ValueError, match=r"rate must be a float in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"^rate must be a float in \[0, 1\), got 1.0$"):
         gradients.dropout_backward(np.zeros(3), np.ones(3, dtype=bool), 1.0)
+    with pytest.raises(TypeError, match=r"^rate must be a float in \[0, 1\), got 'half'$"):
+        gradients.dropout_backward(np.zeros(3), np.ones(3, dtype=bool), "half")
     with pytest.raises(ValueError, match=r"grad_output must have the shape of the mask keep, \(3,\), got shape \(4,\)"):
         gradients.dropout_backward(np.zeros(4), np.ones(3, dtype=bool), 0.5)
-    with pytest.raises(ValueError, match=r"columns must have shape .*\(1, 2, 2, 3, 3, 1\)"):
-        gradients.col2im(np.zeros((1, 2, 2, 3, 3, 2)), (1, 4, 4, 1), 3)
-    with pytest.raises(ValueError, match=r"input_shape must be the 4 sizes \(N, H, W, C\).*got \(4, 4, 1\)"):
-        gradients.col2im(np.zeros((1, 2, 2, 3, 3, 1)), (4, 4, 1), 3)
 
 
-def test_softmax_cross_entropy_rejects_bad_input():
-    with pytest.raises(ValueError, match=r"logits must have shape \(N, K\).*got shape \(3,\)"):
-        gradients.softmax_cross_entropy(np.zeros(3), np.array([0, 1, 2]))
-    with pytest.raises(ValueError, match=r"labels must have shape \(N,\) = \(2,\)"):
-        gradients.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2]))
-    with pytest.raises(ValueError, match=r"labels must be class indices in 0 .. 2"):
-        gradients.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 3]))
-    with pytest.raises(TypeError, match="labels must be an integer array"):
-        gradients.softmax_cross_entropy(np.zeros((2, 3)), np.array([0.0, 1.0]))
-    with pytest.raises(ValueError, match=r"probabilities must have shape \(N, K\)"):
-        gradients.softmax_cross_entropy_backward(np.zeros((2, 3, 1)), np.array([0, 1]))
+def test_softmax_and_global_avg_pool_backward_reject_bad_input():
+    probabilities = np.full((2, 3), 1 / 3)
+    with pytest.raises(ValueError, match=r"^grad_output must have the shape of the softmax's output, \(2, 3\), got shape \(2, 4\)$"):
+        gradients.softmax_backward(np.zeros((2, 4)), probabilities)
+    with pytest.raises(TypeError, match=r"^grad_output must be a numeric array, got str$"):
+        gradients.softmax_backward("gradient", probabilities)
+    with pytest.raises(TypeError, match=r"^probabilities must be a numeric array, got str$"):
+        gradients.softmax_backward(np.zeros((2, 3)), "probabilities")
+    with pytest.raises(ValueError, match=r"^grad_output must have the shape of the pooled output \(N, C\), \(2, 3\), got shape \(2, 4\)$"):
+        gradients.global_avg_pool2d_backward(np.zeros((2, 4)), (2, 5, 5, 3))
+    with pytest.raises(ValueError, match=r"^input_shape must be the 4 sizes \(N, H, W, C\) of the forward pass's input, H, W, C >= 1, got \(5, 5, 3\)$"):
+        gradients.global_avg_pool2d_backward(np.zeros((2, 3)), (5, 5, 3))
+    with pytest.raises(TypeError, match=r"^grad_output must be a numeric array, got NoneType$"):
+        gradients.global_avg_pool2d_backward(None, (2, 5, 5, 3))

@@ -154,3 +154,54 @@ def test_labels_of_wrong_shape_raise_value_error(labels, shape):
 def test_labels_out_of_range_raise_value_error(labels, bad):
     with pytest.raises(ValueError, match=rf"labels must be class indices in 0 \.\. 2 \(K = 3\), got {bad}"):
         losses.cross_entropy(np.full((2, 3), 1 / 3), labels)
+
+
+# --- softmax_cross_entropy: the loss of logits that training uses ---------------------------
+
+
+def test_softmax_cross_entropy_values():
+    from cnn_course import gradients
+
+    logits = np.array([[0.0, 0.0, 0.0, 0.0], [1000.0, 0.0, -1000.0, 0.0]])
+    loss, probabilities = losses.softmax_cross_entropy(logits, np.array([2, 2]))
+    # Uniform guess: log 4; second row: 2000 exactly, finite despite exp(-2000) rounding to 0.
+    np.testing.assert_allclose(loss, (np.log(4.0) + 2000.0) / 2)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    grad = gradients.softmax_cross_entropy_backward(probabilities, np.array([2, 2]))
+    np.testing.assert_allclose(grad[0], np.array([0.25, 0.25, -0.75, 0.25]) / 2)
+    np.testing.assert_allclose(grad.sum(axis=1), 0.0, atol=1e-15)
+
+
+def test_softmax_cross_entropy_of_logits_is_cross_entropy_of_their_softmax():
+    rng = np.random.default_rng(3)
+    logits, labels = rng.normal(size=(6, 4)), rng.integers(0, 4, size=6)
+    loss, probabilities = losses.softmax_cross_entropy(logits, labels)
+    # Both are float64 means of 6 terms of a few roundings each (exp, log, sums of 4).
+    assert loss == pytest.approx(losses.cross_entropy(probabilities, labels), rel=1e-12)
+    np.testing.assert_allclose(probabilities, ops.softmax(logits), rtol=1e-14)
+
+
+def test_softmax_cross_entropy_rejects_bad_input():
+    from cnn_course import gradients
+
+    with pytest.raises(ValueError, match=r"logits must have shape \(N, K\).*got shape \(3,\)"):
+        losses.softmax_cross_entropy(np.zeros(3), np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"labels must have shape \(N,\) = \(2,\) to match logits of shape \(2, 3\)"):
+        losses.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"labels must be class indices in 0 .. 2"):
+        losses.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 3]))
+    with pytest.raises(TypeError, match="labels must be an integer array"):
+        losses.softmax_cross_entropy(np.zeros((2, 3)), np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"probabilities must have shape \(N, K\)"):
+        gradients.softmax_cross_entropy_backward(np.zeros((2, 3, 1)), np.array([0, 1]))
+
+
+def test_check_scores_and_labels_names_the_scores():
+    scores, labels = losses.check_scores_and_labels([[0.5, 0.5]], [1], "probabilities")
+    assert scores.dtype == np.float64 and labels.tolist() == [1]
+    with pytest.raises(ValueError, match=r"^scores must have shape \(N, K\) with N >= 1 and K >= 1, got shape \(0, 3\)$"):
+        losses.check_scores_and_labels(np.zeros((0, 3)), np.zeros(0, int), "scores")
+    with pytest.raises(ValueError, match=r"to match scores of shape \(2, 3\), got shape \(1,\)$"):
+        losses.check_scores_and_labels(np.zeros((2, 3)), np.array([0]), "scores")
+    with pytest.raises(TypeError, match="^scores must be a numeric array, got str$"):
+        losses.check_scores_and_labels("scores", np.array([0]), "scores")

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from cnn_course import keras_bridge, mnist_models
+from cnn_course import keras_interop, mnist_models
 
 from numerics import assert_float64_close, assert_keras_float32_layers, keras_float64_magnitudes
 
@@ -49,13 +49,16 @@ def test_cnn_is_compiled_without_xla():
     assert model.jit_compile is False
 
 
-def test_cnn_is_supported_by_numpy_forward(keras):
-    # The chapter runs the trained CNN through cnn_course.ops; every layer must be supported.
+def test_cnn_is_supported_by_from_keras(keras):
+    # The chapter reruns the trained CNN in NumPy through from_keras; every layer must convert.
     model = mnist_models.build_cnn()
     x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
+    ours = keras_interop.from_keras(model)
     # As the chapter does, in float32: layer by layer, each within float32's rounding.
-    assert_keras_float32_layers(model, x)
-    np.testing.assert_array_equal(keras_bridge.numpy_forward(model, x), _layer_by_layer(model, x))
+    assert_keras_float32_layers(model, x, ours)
+    # predict (a batch at a time, softmax of the logits) is forward's last output, the Softmax layer's.
+    np.testing.assert_array_equal(ours.predict(x), ours.forward(x))
+    np.testing.assert_array_equal(ours.forward(x), list(ours.outputs(x).values())[-1])
     # The mathematics: the same model and weights in float64, end to end.
     policy, floatx = keras.config.dtype_policy(), keras.config.floatx()
     keras.config.set_dtype_policy("float64")  # the layers' dtype
@@ -70,13 +73,7 @@ def test_cnn_is_supported_by_numpy_forward(keras):
     expected = model64.predict(x64, verbose=0)
     assert expected.dtype == np.float64
     magnitude = keras_float64_magnitudes(model64, x64)[-1]
-    assert_float64_close(keras_bridge.numpy_forward(model64, x64), expected, magnitude)
-
-
-def _layer_by_layer(model, x):
-    for layer in model.layers:
-        x = keras_bridge.layer_forward(layer, x)
-    return x
+    assert_float64_close(keras_interop.from_keras(model64).predict(x64), expected, magnitude)
 
 
 def _tiny_mnist(count=256, seed=0):

@@ -3,28 +3,31 @@
 Modules
 -------
 ops
-    The forward operations (convolution, pooling, activations, dense), in NumPy.
+    The forward operations (convolution, pooling, activations, dense), in NumPy,
+    gathered from ``convolution``, ``pooling``, ``activations`` and ``dense``.
+checks
+    The argument checks every module shares: one message per mistake.
 data
     ``load_mnist``: MNIST from a file or through Keras's download.
 quiet_tensorflow
     ``import_tensorflow``: TensorFlow and Keras without their start-up log lines.
-plotting
-    Figures the chapters share.
-animation
-    ``animate_convolution``: a kernel sliding over a padded input, frame by frame.
+plotting, animation
+    Figures the chapters share; a kernel sliding over a padded input, frame by frame.
 losses
-    ``cross_entropy`` of predicted probabilities.
-network
-    A whole CNN forward pass with random weights, and its summary table.
+    Cross-entropy of probabilities, and of logits (``softmax_cross_entropy``).
+initializers
+    ``he_normal``: random initial weights.
+layers, model
+    The one family of layers (forward, backward, parameters, MACs, windows) and
+    ``Sequential`` (forward, describe, summary, fit, evaluate, predict).
 gradients, gradient_check
     The backward pass of every operation, and finite-difference checks of them.
-layers, model, optimizers
-    Trainable layers, a ``Sequential`` model with ``fit``/``evaluate``/``predict``,
-    SGD with momentum and Adam.
+optimizers, progress
+    SGD with momentum and Adam; progress bars for training.
 lenet
-    The LeNet-style CNN of "Learning from scratch", in cnn_course and in Keras.
-keras_bridge
-    ``numpy_forward``: run a trained Keras model through ``ops``.
+    The LeNet-style CNN of "Learning from scratch".
+keras_interop
+    ``from_keras`` and ``to_keras``: Keras models to ``Sequential`` and back.
 mnist_models, evaluation
     The MNIST chapter's Keras models and how it judges them (confusion matrix,
     learning curves, mistakes).

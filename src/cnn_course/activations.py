@@ -7,7 +7,7 @@
 
 import numpy as np
 
-from cnn_course import validation
+from cnn_course import checks
 
 __all__ = ["relu", "sigmoid", "tanh", "softmax"]
 
@@ -23,7 +23,7 @@ def relu(x):
     -------
     ndarray of the same shape as ``x``
     """
-    x = validation.as_float_array(x, "x")
+    x = checks.as_float_array(x, "x")
     return np.maximum(x, 0.0).astype(x.dtype, copy=False)
 
 
@@ -38,7 +38,7 @@ def sigmoid(x):
     -------
     ndarray of the same shape as ``x``, values in [0, 1]
     """
-    x = validation.as_float_array(x, "x")
+    x = checks.as_float_array(x, "x")
     # exp of a large positive number overflows, so use exp(-|x|) on both sides.
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
@@ -55,7 +55,7 @@ def tanh(x):
     -------
     ndarray of the same shape as ``x``, values in [-1, 1]
     """
-    return np.tanh(validation.as_float_array(x, "x"))
+    return np.tanh(checks.as_float_array(x, "x"))
 
 
 def softmax(logits, axis=-1):
@@ -77,7 +77,7 @@ def softmax(logits, axis=-1):
     ndarray of the same shape as ``logits``
         Non-negative, summing to 1 along ``axis``.
     """
-    logits = validation.as_float_array(logits, "logits")
+    logits = checks.as_float_array(logits, "logits")
     if logits.ndim == 0:
         raise ValueError("logits must have at least one dimension (the classes), got a scalar")
     if not -logits.ndim <= axis < logits.ndim:

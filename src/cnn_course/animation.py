@@ -21,7 +21,7 @@ import matplotlib.patches
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnn_course import ops, validation
+from cnn_course import checks, ops
 
 __all__ = ["ConvolutionAnimation", "animate_convolution"]
 
@@ -49,16 +49,13 @@ _BUTTON_ICONS = {
 
 
 def _check_padding(padding):
-    """Return ``padding`` if it is ``"valid"``, ``"same"`` or an int of at least 0."""
+    """Return ``padding`` checked as every op checks it, as one word or one int for both axes."""
+    padding = checks.check_padding(padding)
     if isinstance(padding, str):
-        if padding not in validation.PADDING_WORDS:
-            raise ValueError(f"padding must be 'valid', 'same' or an int >= 0, got {padding!r}")
         return padding
-    if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)):
-        raise TypeError(f"padding must be 'valid', 'same' or an int >= 0, got {padding!r}")
-    if padding < 0:
-        raise ValueError(f"padding must be 'valid', 'same' or an int >= 0, got {padding!r}")
-    return int(padding)
+    if padding[0] != padding[1]:
+        raise ValueError(f"padding must be the same along height and width for the animation, got {padding!r}")
+    return padding[0]
 
 
 def _draw_grid(axes, values, colours, fmt, title, text_colour="black", gid_prefix=None):
@@ -136,13 +133,13 @@ def animate_convolution(image, kernel, stride=1, padding=0, figure=None, interva
         If a shape is wrong, the kernel does not fit the padded image, or the
         animation would have more than ``max_frames`` frames.
     """
-    image = validation.as_float_array(image, "image")
-    kernel = validation.as_float_array(kernel, "kernel")
-    validation.check_rank(image, 2, "image", "(H, W)")
-    validation.check_rank(kernel, 2, "kernel", "(kh, kw)")
-    stride = validation.check_int(stride, "stride", 1)
+    image = checks.as_float_array(image, "image")
+    kernel = checks.as_float_array(kernel, "kernel")
+    checks.check_rank(image, 2, "image", "(H, W)")
+    checks.check_rank(kernel, 2, "kernel", "(kh, kw)")
+    stride = checks.check_int(stride, "stride", 1)
     padding = _check_padding(padding)
-    max_frames = validation.check_int(max_frames, "max_frames", 1)
+    max_frames = checks.check_int(max_frames, "max_frames", 1)
     if figure is not None and not isinstance(figure, matplotlib.figure.Figure):
         raise TypeError(f"figure must be a matplotlib Figure or None, got {type(figure).__name__}")
     if figure is not None and figure.axes:

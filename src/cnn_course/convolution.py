@@ -9,14 +9,17 @@ import math
 
 import numpy as np
 
-from cnn_course import validation
+from cnn_course import checks
 
 __all__ = [
     "conv_output_size",
     "padding_amounts",
     "pad2d",
     "correlate2d",
+    "window_plan",
+    "window_offsets",
     "im2col",
+    "col2im",
     "conv2d",
 ]
 
@@ -51,19 +54,19 @@ def padding_amounts(size, kernel_size, stride=1, padding=0):
     tuple of (int, int)
         Zeros added before and after the input.
     """
-    size = validation.check_int(size, "size", 0)
-    kernel_size = validation.check_int(kernel_size, "kernel_size", 1)
-    stride = validation.check_int(stride, "stride", 1)
-    if isinstance(padding, str):
-        if padding == "valid":
-            return 0, 0
-        if padding == "same":
-            out = math.ceil(size / stride)
-            total = max((out - 1) * stride + kernel_size - size, 0)
-            return total // 2, total - total // 2
-        raise ValueError(f"padding must be 'valid', 'same' or an int, got {padding!r}")
-    amount, _ = validation.check_padding_amount(padding)
-    return amount, amount
+    size = checks.check_int(size, "size", 0)
+    kernel_size = checks.check_int(kernel_size, "kernel_size", 1)
+    stride = checks.check_int(stride, "stride", 1)
+    if isinstance(padding, (tuple, list)):
+        raise TypeError(f"padding for one axis must be 'valid', 'same' or an int, got {padding!r}")
+    padding = checks.check_padding(padding)
+    if padding == "valid":
+        return 0, 0
+    if padding == "same":
+        out = math.ceil(size / stride)
+        total = max((out - 1) * stride + kernel_size - size, 0)
+        return total // 2, total - total // 2
+    return padding  # (p, p): p zeros before and after
 
 
 def conv_output_size(size, kernel_size, stride=1, padding=0):
@@ -94,7 +97,7 @@ def conv_output_size(size, kernel_size, stride=1, padding=0):
     ValueError
         If the kernel is larger than the padded input, or an argument is out of range.
     """
-    size = validation.check_int(size, "size", 1)
+    size = checks.check_int(size, "size", 1)
     before, after = padding_amounts(size, kernel_size, stride, padding)
     padded = size + before + after
     if kernel_size > padded:
@@ -105,17 +108,31 @@ def conv_output_size(size, kernel_size, stride=1, padding=0):
     return (padded - kernel_size) // stride + 1
 
 
-def _window_plan(shape, window, stride, padding, window_name):
+def window_plan(shape, window, stride, padding, window_name="window"):
     """Padding and output size along height and width for a sliding window.
 
-    ``shape`` is the ``(H, W)`` of the input, ``window`` and ``stride`` are
-    pairs; ``padding`` is a word, an int or a pair. Returns
-    ``((top, bottom), (left, right)), (out_h, out_w)``.
+    The one shape rule that convolution, pooling, their backward passes and
+    the layers share. Introduced in the chapter "Padding and stride".
+
+    Parameters
+    ----------
+    shape : tuple of (int, int)
+        ``(H, W)`` of the input.
+    window, stride : tuple of (int, int)
+        The window's ``(kh, kw)`` and the step between windows.
+    padding : {"valid", "same"}, int or tuple of (int, int)
+    window_name : str, default "window"
+        How an error message calls the window (``"kernel"``, ``"pool_size"``).
+
+    Returns
+    -------
+    pads : tuple of ((int, int), (int, int))
+        ``((top, bottom), (left, right))`` zeros.
+    out_size : tuple of (int, int)
+        ``(H', W')``.
     """
-    if isinstance(padding, (tuple, list)):
-        per_axis = validation.check_padding_amount(padding)
-    else:
-        per_axis = (padding, padding)
+    padding = checks.check_padding(padding)
+    per_axis = padding if isinstance(padding, tuple) else (padding, padding)
     pads = tuple(padding_amounts(n, k, s, p) for n, k, s, p in zip(shape, window, stride, per_axis))
     padded = tuple(n + before + after for n, (before, after) in zip(shape, pads))
     if window[0] > padded[0] or window[1] > padded[1]:
@@ -147,14 +164,14 @@ def pad2d(x, padding, value=0.0):
     -------
     ndarray of shape (H + top + bottom, W + left + right) or (N, H', W', C)
     """
-    x = validation.as_float_array(x, "x")
-    validation.check_rank(x, (2, 4), "x", "(H, W) or (N, H, W, C)")
+    x = checks.as_float_array(x, "x")
+    checks.check_rank(x, (2, 4), "x", "(H, W) or (N, H, W, C)")
     if isinstance(padding, (tuple, list)) and len(padding) == 2 and all(
         isinstance(p, (tuple, list)) for p in padding
     ):
-        (top, bottom), (left, right) = (validation.check_padding_amount(p) for p in padding)
+        (top, bottom), (left, right) = (checks.check_padding_amount(p) for p in padding)
     else:
-        ph, pw = validation.check_padding_amount(padding)
+        ph, pw = checks.check_padding_amount(padding)
         top, bottom, left, right = ph, ph, pw, pw
     spatial = ((top, bottom), (left, right))
     widths = spatial if x.ndim == 2 else ((0, 0),) + spatial + ((0, 0),)
@@ -180,10 +197,10 @@ def correlate2d(image, kernel):
     -------
     ndarray of shape (H - kh + 1, W - kw + 1)
     """
-    image = validation.as_float_array(image, "image")
-    kernel = validation.as_float_array(kernel, "kernel")
-    validation.check_rank(image, 2, "image", "(H, W)")
-    validation.check_rank(kernel, 2, "kernel", "(kh, kw)")
+    image = checks.as_float_array(image, "image")
+    kernel = checks.as_float_array(kernel, "kernel")
+    checks.check_rank(image, 2, "image", "(H, W)")
+    checks.check_rank(kernel, 2, "kernel", "(kh, kw)")
     kh, kw = kernel.shape
     if kh < 1 or kw < 1 or kh > image.shape[0] or kw > image.shape[1]:
         raise ValueError(
@@ -221,12 +238,75 @@ def im2col(x, window, stride=1, padding="valid"):
         ``(N * H' * W', kh * kw * C)`` it multiplies a kernel reshaped to
         ``(kh * kw * C, C_out)``.
     """
-    x = validation.as_float_array(x, "x")
-    validation.check_rank(x, 4, "x", "(N, H, W, C)")
+    x = checks.as_float_array(x, "x")
+    checks.check_rank(x, 4, "x", "(N, H, W, C)")
     windows = _window_view(x, window, stride, padding)
     n, out_h, out_w, kh, _ = windows.shape
     # One copy of the strided view builds the whole matrix.
     return np.ascontiguousarray(windows).reshape(n, out_h, out_w, kh, -1, x.shape[3])
+
+
+def window_offsets(window, stride, out_size):
+    """The slice of the padded input that each offset ``(u, v)`` of a window reads.
+
+    Yields ``(u, v, where)`` for every cell of a ``(kh, kw)`` window, where
+    ``padded[where]`` has shape ``(N, H', W', C)``.
+
+    Offset ``(u, v)`` of the window at output cell ``(i, j)`` reads padded
+    pixel ``(i * stride_h + u, j * stride_w + v)``; for a fixed offset these
+    pixels form one strided slice, so a backward pass is ``kh * kw`` slice
+    additions instead of a loop over every output cell.
+    """
+    (kh, kw), (sh, sw), (out_h, out_w) = window, stride, out_size
+    for u in range(kh):
+        for v in range(kw):
+            yield u, v, (slice(None), slice(u, u + sh * (out_h - 1) + 1, sh), slice(v, v + sw * (out_w - 1) + 1, sw))
+
+
+def col2im(columns, input_shape, window, stride=1, padding="valid"):
+    """Add every window row of ``columns`` back onto the pixels it was copied from.
+
+    The adjoint of :func:`im2col`: where windows
+    overlap, a pixel that was copied into several windows receives the sum of
+    their values, which is exactly what the chain rule asks for. Padded cells
+    are dropped at the end (they are constants, not inputs).
+
+    Introduced in the chapter "Learning from scratch".
+
+    Parameters
+    ----------
+    columns : ndarray of shape (N, H', W', kh, kw, C)
+        One value per window position and window cell, as ``im2col`` lays them out.
+    input_shape : tuple of int
+        ``(N, H, W, C)``, the shape of the array ``im2col`` was applied to.
+    window : int or tuple of (int, int)
+        ``(kh, kw)``.
+    stride : int or tuple of (int, int), default 1
+    padding : {"valid", "same"}, int or tuple of (int, int), default "valid"
+
+    Returns
+    -------
+    ndarray of shape (N, H, W, C)
+    """
+    columns = checks.as_float_array(columns, "columns")
+    kh, kw = checks.check_positive_pair(window, "window")
+    sh, sw = checks.check_positive_pair(stride, "stride")
+    input_shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
+    if input_shape is None or len(input_shape) != 4 or not all(isinstance(size, (int, np.integer)) for size in input_shape):
+        raise ValueError(f"input_shape must be the 4 sizes (N, H, W, C) of im2col's input, got {input_shape!r}")
+    n, height, width, channels = input_shape
+    pads, (out_h, out_w) = window_plan((height, width), (kh, kw), (sh, sw), padding, "window")
+    expected = (n, out_h, out_w, kh, kw, channels)
+    if columns.shape != expected:
+        raise ValueError(f"columns must have shape (N, H', W', kh, kw, C) = {expected}, got shape {columns.shape}")
+    (top, bottom), (left, right) = pads
+    padded = np.zeros((n, height + top + bottom, width + left + right, channels), dtype=columns.dtype)
+    # One transposed copy puts each window offset's values side by side in
+    # memory, which makes the kh * kw additions below about twice as fast.
+    by_offset = np.ascontiguousarray(columns.transpose(3, 4, 0, 1, 2, 5))
+    for u, v, where in window_offsets((kh, kw), (sh, sw), (out_h, out_w)):
+        padded[where] += by_offset[u, v]
+    return padded[:, top : top + height, left : left + width, :]
 
 
 def _window_view(x, window, stride, padding):
@@ -235,9 +315,9 @@ def _window_view(x, window, stride, padding):
     Pads ``x`` first when ``padding`` asks for it (a copy); the windows themselves
     are not copied.
     """
-    kh, kw = validation.check_positive_pair(window, "window")
-    sh, sw = validation.check_positive_pair(stride, "stride")
-    pads, (out_h, out_w) = _window_plan(x.shape[1:3], (kh, kw), (sh, sw), padding, "window")
+    kh, kw = checks.check_positive_pair(window, "window")
+    sh, sw = checks.check_positive_pair(stride, "stride")
+    pads, (out_h, out_w) = window_plan(x.shape[1:3], (kh, kw), (sh, sw), padding, "window")
     if any(sum(p) for p in pads):
         x = pad2d(x, pads)
     x = np.ascontiguousarray(x)
@@ -283,20 +363,12 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid"):
     -------
     ndarray of shape (N, H', W', C_out)
     """
-    x = validation.as_float_array(x, "x")
-    kernel = validation.as_float_array(kernel, "kernel")
-    validation.check_rank(x, 4, "x", "(N, H, W, C_in)")
-    validation.check_rank(kernel, 4, "kernel", "(kh, kw, C_in, C_out)")
+    x, kernel = checks.check_conv_operands(x, kernel)
     kh, kw, c_in, c_out = kernel.shape
-    if c_in != x.shape[3]:
-        raise ValueError(
-            f"kernel must have shape (kh, kw, C_in, C_out) with C_in = {x.shape[3]} to match "
-            f"x of shape {x.shape}, got kernel of shape {kernel.shape}"
-        )
     if min(kh, kw, c_out) < 1:
         raise ValueError(f"kernel must have kh, kw and C_out of at least 1, got shape {kernel.shape}")
     if bias is not None:
-        bias = validation.as_float_array(bias, "bias")
+        bias = checks.as_float_array(bias, "bias")
         if bias.shape != (c_out,):
             raise ValueError(f"bias must have shape (C_out,) = ({c_out},), got shape {bias.shape}")
     dtype = np.result_type(x, kernel)

@@ -5,7 +5,7 @@ Introduced in the chapter "Fully connected layer, dropout and softmax".
 
 import numpy as np
 
-from cnn_course import validation
+from cnn_course import checks
 
 __all__ = ["flatten", "dense", "dropout"]
 
@@ -24,7 +24,7 @@ def flatten(x):
     -------
     ndarray of shape (N, d1 * d2 * ...)
     """
-    x = validation.as_float_array(x, "x")
+    x = checks.as_float_array(x, "x")
     if x.ndim < 1:
         raise ValueError(f"x must have shape (N, ...) with a batch axis, got shape {x.shape}")
     return x.reshape(x.shape[0], -1)
@@ -44,18 +44,10 @@ def dense(x, weights, bias=None):
     -------
     ndarray of shape (N, D_out)
     """
-    x = validation.as_float_array(x, "x")
-    weights = validation.as_float_array(weights, "weights")
-    validation.check_rank(x, 2, "x", "(N, D_in)")
-    validation.check_rank(weights, 2, "weights", "(D_in, D_out)")
-    if weights.shape[0] != x.shape[1]:
-        raise ValueError(
-            f"weights must have shape (D_in, D_out) with D_in = {x.shape[1]} to match x of shape "
-            f"{x.shape}, got weights of shape {weights.shape}"
-        )
+    x, weights = checks.check_dense_operands(x, weights)
     out = x @ weights
     if bias is not None:
-        bias = validation.as_float_array(bias, "bias")
+        bias = checks.as_float_array(bias, "bias")
         if bias.shape != (weights.shape[1],):
             raise ValueError(f"bias must have shape (D_out,) = ({weights.shape[1]},), got shape {bias.shape}")
         out = out + bias
@@ -82,11 +74,8 @@ def dropout(x, rate, training=True, rng=None):
     -------
     ndarray of the same shape as ``x``
     """
-    x = validation.as_float_array(x, "x")
-    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)):
-        raise TypeError(f"rate must be a float in [0, 1), got {rate!r}")
-    if not 0.0 <= rate < 1.0:
-        raise ValueError(f"rate must be in [0, 1), got {rate}")
+    x = checks.as_float_array(x, "x")
+    rate = checks.check_rate(rate)
     if not training or rate == 0.0:
         return x
     rng = np.random.default_rng() if rng is None else rng

@@ -9,14 +9,14 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnn_course import plotting, validation
+from cnn_course import checks, plotting
 
 __all__ = ["confusion_matrix", "show_confusion_matrix", "show_learning_curves", "show_mistakes"]
 
 
 def _check_labels(labels, name, classes):
     labels = np.asarray(labels)
-    validation.check_rank(labels, 1, name, "(N,)")
+    checks.check_rank(labels, 1, name, "(N,)")
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integer class indices, got dtype {labels.dtype}")
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
@@ -40,7 +40,7 @@ def confusion_matrix(labels, predictions, classes=10):
     ndarray of shape (classes, classes)
         ``matrix[true, predicted]``: the diagonal holds the correct answers.
     """
-    classes = validation.check_int(classes, "classes", 1)
+    classes = checks.check_int(classes, "classes", 1)
     labels = _check_labels(labels, "labels", classes)
     predictions = _check_labels(predictions, "predictions", classes)
     if labels.shape != predictions.shape:
@@ -64,7 +64,7 @@ def show_confusion_matrix(matrix, title="Confusion matrix"):
     matplotlib.figure.Figure
     """
     matrix = np.asarray(matrix)
-    validation.check_rank(matrix, 2, "matrix", "(K, K)")
+    checks.check_rank(matrix, 2, "matrix", "(K, K)")
     figure, axis = plt.subplots(figsize=(6.5, 5.5))
     # A log colour scale keeps the few mistakes visible next to ~1000 correct answers per class.
     image = axis.imshow(np.log10(matrix + 1), cmap="Blues")

@@ -9,7 +9,7 @@ moves.
 
 import numpy as np
 
-from cnn_course import validation
+from cnn_course import checks
 
 __all__ = ["numerical_gradient", "relative_error", "gradient_check"]
 
@@ -39,7 +39,7 @@ def numerical_gradient(function, x, epsilon=1e-6):
     -------
     ndarray of the same shape as ``x``
     """
-    x = validation.as_float_array(x, "x")
+    x = checks.as_float_array(x, "x")
     if not epsilon > 0:
         raise ValueError(f"epsilon must be positive, got {epsilon!r}")
     point = x.astype(np.float64)  # a copy, so the caller's array is never touched
@@ -74,8 +74,8 @@ def relative_error(first, second):
     -------
     float
     """
-    first = validation.as_float_array(first, "first")
-    second = validation.as_float_array(second, "second")
+    first = checks.as_float_array(first, "first")
+    second = checks.as_float_array(second, "second")
     if first.shape != second.shape:
         raise ValueError(f"second must have the shape of first, {first.shape}, got shape {second.shape}")
     scale = np.linalg.norm(first) + np.linalg.norm(second)
@@ -104,8 +104,8 @@ def gradient_check(function, x, analytic_gradient, epsilon=1e-6):
     float
         :func:`relative_error` of the two gradients.
     """
-    analytic_gradient = validation.as_float_array(analytic_gradient, "analytic_gradient")
-    x = validation.as_float_array(x, "x")
+    analytic_gradient = checks.as_float_array(analytic_gradient, "analytic_gradient")
+    x = checks.as_float_array(x, "x")
     if analytic_gradient.shape != x.shape:
         raise ValueError(
             f"analytic_gradient must have the shape of x, {x.shape}, got shape {analytic_gradient.shape}"

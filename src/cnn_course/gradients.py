@@ -11,10 +11,9 @@ Arrays are channels-last like Keras: images ``(N, H, W, C)``, kernels
 
 import numpy as np
 
-from cnn_course import convolution, validation
+from cnn_course import checks, convolution, losses
 
 __all__ = [
-    "col2im",
     "conv2d_backward",
     "max_pool2d_backward",
     "avg_pool2d_backward",
@@ -22,80 +21,21 @@ __all__ = [
     "flatten_backward",
     "dense_backward",
     "dropout_backward",
-    "softmax_cross_entropy",
+    "global_avg_pool2d_backward",
+    "softmax_backward",
     "softmax_cross_entropy_backward",
 ]
 
 
 def _check_grad_output(grad_output, expected_shape, what):
     """Return ``grad_output`` as a float array, or raise naming both shapes."""
-    grad_output = validation.as_float_array(grad_output, "grad_output")
+    grad_output = checks.as_float_array(grad_output, "grad_output")
     if grad_output.shape != tuple(expected_shape):
         raise ValueError(
             f"grad_output must have the shape of the {what}, {tuple(expected_shape)}, "
             f"got shape {grad_output.shape}"
         )
     return grad_output
-
-
-def _offset_slices(window, stride, out_size):
-    """The slice of the padded input that each offset ``(u, v)`` of a window reads.
-
-    Offset ``(u, v)`` of the window at output cell ``(i, j)`` reads padded
-    pixel ``(i * stride_h + u, j * stride_w + v)``; for a fixed offset these
-    pixels form one strided slice, so a backward pass is ``kh * kw`` slice
-    additions instead of a loop over every output cell.
-    """
-    (kh, kw), (sh, sw), (out_h, out_w) = window, stride, out_size
-    for u in range(kh):
-        for v in range(kw):
-            yield u, v, (slice(None), slice(u, u + sh * (out_h - 1) + 1, sh), slice(v, v + sw * (out_w - 1) + 1, sw))
-
-
-def col2im(columns, input_shape, window, stride=1, padding="valid"):
-    """Add every window row of ``columns`` back onto the pixels it was copied from.
-
-    The adjoint of :func:`cnn_course.convolution.im2col`: where windows
-    overlap, a pixel that was copied into several windows receives the sum of
-    their values, which is exactly what the chain rule asks for. Padded cells
-    are dropped at the end (they are constants, not inputs).
-
-    Introduced in the chapter "Learning from scratch".
-
-    Parameters
-    ----------
-    columns : ndarray of shape (N, H', W', kh, kw, C)
-        One value per window position and window cell, as ``im2col`` lays them out.
-    input_shape : tuple of int
-        ``(N, H, W, C)``, the shape of the array ``im2col`` was applied to.
-    window : int or tuple of (int, int)
-        ``(kh, kw)``.
-    stride : int or tuple of (int, int), default 1
-    padding : {"valid", "same"}, int or tuple of (int, int), default "valid"
-
-    Returns
-    -------
-    ndarray of shape (N, H, W, C)
-    """
-    columns = validation.as_float_array(columns, "columns")
-    kh, kw = validation.check_positive_pair(window, "window")
-    sh, sw = validation.check_positive_pair(stride, "stride")
-    input_shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
-    if input_shape is None or len(input_shape) != 4 or not all(isinstance(size, (int, np.integer)) for size in input_shape):
-        raise ValueError(f"input_shape must be the 4 sizes (N, H, W, C) of im2col's input, got {input_shape!r}")
-    n, height, width, channels = input_shape
-    pads, (out_h, out_w) = convolution._window_plan((height, width), (kh, kw), (sh, sw), padding, "window")
-    expected = (n, out_h, out_w, kh, kw, channels)
-    if columns.shape != expected:
-        raise ValueError(f"columns must have shape (N, H', W', kh, kw, C) = {expected}, got shape {columns.shape}")
-    (top, bottom), (left, right) = pads
-    padded = np.zeros((n, height + top + bottom, width + left + right, channels), dtype=columns.dtype)
-    # One transposed copy puts each window offset's values side by side in
-    # memory, which makes the kh * kw additions below about twice as fast.
-    by_offset = np.ascontiguousarray(columns.transpose(3, 4, 0, 1, 2, 5))
-    for u, v, where in _offset_slices((kh, kw), (sh, sw), (out_h, out_w)):
-        padded[where] += by_offset[u, v]
-    return padded[:, top : top + height, left : left + width, :]
 
 
 def conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", columns=None, need_grad_x=True):
@@ -109,7 +49,7 @@ def conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", columns=N
     - ``grad_kernel = columns.T @ grad_output`` (each weight collects
       ``input value * output gradient`` over every place it was used);
     - ``grad_bias`` = ``grad_output`` summed over the batch and every pixel;
-    - ``grad_columns = grad_output @ K.T``, which :func:`col2im` adds back
+    - ``grad_columns = grad_output @ K.T``, which :func:`cnn_course.convolution.col2im` adds back
       onto the input pixels (a pixel used by several windows gets the sum).
       It is computed one window cell ``(u, v)`` at a time, each product added
       straight onto the slice of pixels that cell read, which gives the same
@@ -140,18 +80,10 @@ def conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", columns=N
     grad_kernel : ndarray of shape (kh, kw, C_in, C_out)
     grad_bias : ndarray of shape (C_out,)
     """
-    x = validation.as_float_array(x, "x")
-    kernel = validation.as_float_array(kernel, "kernel")
-    validation.check_rank(x, 4, "x", "(N, H, W, C_in)")
-    validation.check_rank(kernel, 4, "kernel", "(kh, kw, C_in, C_out)")
+    x, kernel = checks.check_conv_operands(x, kernel)
     kh, kw, c_in, c_out = kernel.shape
-    if c_in != x.shape[3]:
-        raise ValueError(
-            f"kernel must have shape (kh, kw, C_in, C_out) with C_in = {x.shape[3]} to match "
-            f"x of shape {x.shape}, got kernel of shape {kernel.shape}"
-        )
-    strides = validation.check_positive_pair(stride, "stride")
-    pads, (out_h, out_w) = convolution._window_plan(x.shape[1:3], (kh, kw), strides, padding, "kernel")
+    strides = checks.check_positive_pair(stride, "stride")
+    pads, (out_h, out_w) = convolution.window_plan(x.shape[1:3], (kh, kw), strides, padding, "kernel")
     n, height, width, _ = x.shape
     grad_output = _check_grad_output(grad_output, (n, out_h, out_w, c_out), "convolution's output (N, H', W', C_out)")
     if columns is None:
@@ -172,20 +104,19 @@ def conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", columns=N
     # gradient is one small product, added onto that slice.
     (top, bottom), (left, right) = pads
     grad_padded = np.zeros((n, height + top + bottom, width + left + right, c_in), dtype=grad_kernel.dtype)
-    for u, v, where in _offset_slices((kh, kw), strides, (out_h, out_w)):
+    for u, v, where in convolution.window_offsets((kh, kw), strides, (out_h, out_w)):
         grad_padded[where] += (grad_rows @ kernel[u, v].T).reshape(n, out_h, out_w, c_in)
     return grad_padded[:, top : top + height, left : left + width, :], grad_kernel, grad_bias
 
 
 def _pool_plan(x, pool_size, stride, padding):
     """Check pooling arguments; return ``x``, window, stride, pads and output size."""
-    x = validation.as_float_array(x, "x")
-    validation.check_rank(x, 4, "x", "(N, H, W, C)")
-    window = validation.check_positive_pair(pool_size, "pool_size")
-    strides = window if stride is None else validation.check_positive_pair(stride, "stride")
-    if padding not in validation.PADDING_WORDS:
-        raise ValueError(f"padding must be 'valid' or 'same' for pooling, got {padding!r}")
-    pads, out_size = convolution._window_plan(x.shape[1:3], window, strides, padding, "pool_size")
+    x = checks.as_float_array(x, "x")
+    checks.check_rank(x, 4, "x", "(N, H, W, C)")
+    window = checks.check_positive_pair(pool_size, "pool_size")
+    strides = window if stride is None else checks.check_positive_pair(stride, "stride")
+    checks.check_padding(padding, allow_amount=False)
+    pads, out_size = convolution.window_plan(x.shape[1:3], window, strides, padding, "pool_size")
     return x, window, strides, pads, out_size
 
 
@@ -225,7 +156,7 @@ def max_pool2d_backward(grad_output, x, pool_size=2, stride=None, padding="valid
     (top, bottom), (left, right) = pads
     # -inf in the border: a padded cell never wins a maximum, as in the forward pass.
     padded = convolution.pad2d(x, pads, value=-np.inf) if top + bottom + left + right else x
-    offsets = list(_offset_slices(window, strides, (out_h, out_w)))
+    offsets = list(convolution.window_offsets(window, strides, (out_h, out_w)))
     if output is None:
         maximum = padded[offsets[0][2]].copy()
         for _, _, where in offsets[1:]:
@@ -278,7 +209,7 @@ def avg_pool2d_backward(grad_output, x, pool_size=2, stride=None, padding="valid
     grad_output = _check_grad_output(grad_output, (n, out_h, out_w, channels), "pooled output (N, H', W', C)")
     (top, bottom), (left, right) = pads
     padded_shape = (height + top + bottom, width + left + right)
-    offsets = list(_offset_slices(window, strides, (out_h, out_w)))
+    offsets = list(convolution.window_offsets(window, strides, (out_h, out_w)))
     # Count the real cells of each window: 1 inside the image, 0 in the border.
     inside = np.zeros((1,) + padded_shape + (1,), dtype=grad_output.dtype)
     inside[:, top : top + height, left : left + width, :] = 1.0
@@ -308,7 +239,7 @@ def relu_backward(grad_output, x):
     -------
     ndarray of the same shape as ``x``
     """
-    x = validation.as_float_array(x, "x")
+    x = checks.as_float_array(x, "x")
     grad_output = _check_grad_output(grad_output, x.shape, "input x")
     return np.where(x > 0, grad_output, 0.0).astype(grad_output.dtype, copy=False)
 
@@ -362,15 +293,7 @@ def dense_backward(grad_output, x, weights):
     grad_weights : ndarray of shape (D_in, D_out)
     grad_bias : ndarray of shape (D_out,)
     """
-    x = validation.as_float_array(x, "x")
-    weights = validation.as_float_array(weights, "weights")
-    validation.check_rank(x, 2, "x", "(N, D_in)")
-    validation.check_rank(weights, 2, "weights", "(D_in, D_out)")
-    if weights.shape[0] != x.shape[1]:
-        raise ValueError(
-            f"weights must have shape (D_in, D_out) with D_in = {x.shape[1]} to match x of shape "
-            f"{x.shape}, got weights of shape {weights.shape}"
-        )
+    x, weights = checks.check_dense_operands(x, weights)
     grad_output = _check_grad_output(grad_output, (x.shape[0], weights.shape[1]), "dense output (N, D_out)")
     return grad_output @ weights.T, x.T @ grad_output, grad_output.sum(axis=0)
 
@@ -400,61 +323,62 @@ def dropout_backward(grad_output, keep, rate):
     if keep.dtype != bool:
         raise TypeError(f"keep must be a boolean mask, got an array of dtype {keep.dtype}")
     grad_output = _check_grad_output(grad_output, keep.shape, "mask keep")
-    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)) or not 0.0 <= rate < 1.0:
-        raise ValueError(f"rate must be a float in [0, 1), got {rate!r}")
+    rate = checks.check_rate(rate)
     return np.where(keep, grad_output / (1.0 - rate), 0.0).astype(grad_output.dtype, copy=False)
 
 
-def _check_logits_and_labels(logits, labels, name="logits"):
-    """Return the ``(N, K)`` scores and ``(N,)`` integer labels, checked; errors say ``name``."""
-    logits = validation.as_float_array(logits, name)
-    validation.check_rank(logits, 2, name, "(N, K)")
-    count, classes = logits.shape
-    if count == 0 or classes == 0:
-        raise ValueError(f"{name} must have shape (N, K) with N >= 1 and K >= 1, got shape {logits.shape}")
-    labels = np.asarray(labels)
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"labels must be an integer array of class indices, got an array of dtype {labels.dtype}")
-    if labels.shape != (count,):
-        raise ValueError(
-            f"labels must have shape (N,) = ({count},) to match {name} of shape {logits.shape}, got shape {labels.shape}"
-        )
-    if labels.min() < 0 or labels.max() >= classes:
-        raise ValueError(f"labels must be class indices in 0 .. {classes - 1} (K = {classes}), got {labels.min()} .. {labels.max()}")
-    return logits, labels
+def global_avg_pool2d_backward(grad_output, input_shape):
+    """Gradient of :func:`cnn_course.ops.global_avg_pool2d`: each pixel gets ``grad_output / (H * W)``.
 
-
-def softmax_cross_entropy(logits, labels):
-    """Mean cross-entropy of ``softmax(logits)``, computed from the logits, and the probabilities.
-
-    ``loss = mean over examples of (logsumexp(z) - z[label])``, which is
-    ``-log softmax(z)[label]`` without ever taking the log of a rounded-down
-    probability, so it stays finite and exact for very wrong predictions
-    (like Keras's ``SparseCategoricalCrossentropy(from_logits=True)``).
+    Every pixel of a map counts once in its mean, so the gradient of the
+    mean is spread evenly over the ``H x W`` pixels.
 
     Introduced in the chapter "Learning from scratch".
 
     Parameters
     ----------
-    logits : ndarray of shape (N, K)
-        Scores from the last dense layer (no softmax applied).
-    labels : ndarray of int, shape (N,)
-        True classes, in ``0 .. K - 1``.
+    grad_output : ndarray of shape (N, C)
+    input_shape : tuple of int
+        ``(N, H, W, C)``, the shape of the forward pass's input.
 
     Returns
     -------
-    loss : float
-        The mean loss over the batch.
-    probabilities : ndarray of shape (N, K)
-        ``softmax(logits)``, which the backward pass reuses.
+    ndarray of shape ``input_shape``
     """
-    logits, labels = _check_logits_and_labels(logits, labels)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exps = np.exp(shifted)
-    sums = exps.sum(axis=1, keepdims=True)
-    log_probabilities = shifted - np.log(sums)
-    loss = -log_probabilities[np.arange(len(labels)), labels].mean()
-    return float(loss), exps / sums
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 4 or not all(
+        isinstance(size, (int, np.integer)) and not isinstance(size, bool) and size >= 1 for size in input_shape[1:]
+    ):
+        raise ValueError(f"input_shape must be the 4 sizes (N, H, W, C) of the forward pass's input, H, W, C >= 1, got {input_shape!r}")
+    n, height, width, channels = input_shape
+    grad_output = _check_grad_output(grad_output, (n, channels), "pooled output (N, C)")
+    share = grad_output / (height * width)
+    return np.broadcast_to(share[:, np.newaxis, np.newaxis, :], input_shape).copy()
+
+
+def softmax_backward(grad_output, probabilities):
+    """Gradient of :func:`cnn_course.ops.softmax` over the last axis, given its output.
+
+    With ``p = softmax(z)``, ``dp_i / dz_j = p_i (delta_ij - p_j)``, so
+    ``grad_z = p * (grad_output - sum(grad_output * p))``, the sum over the
+    last axis. (Followed by cross-entropy, the two simplify to
+    :func:`softmax_cross_entropy_backward`, which training uses.)
+
+    Introduced in the chapter "Learning from scratch".
+
+    Parameters
+    ----------
+    grad_output : ndarray of shape (N, K)
+    probabilities : ndarray of shape (N, K)
+        The forward pass's output.
+
+    Returns
+    -------
+    ndarray of shape (N, K)
+    """
+    probabilities = checks.as_float_array(probabilities, "probabilities")
+    grad_output = _check_grad_output(grad_output, probabilities.shape, "softmax's output")
+    weighted = np.sum(grad_output * probabilities, axis=-1, keepdims=True)
+    return probabilities * (grad_output - weighted)
 
 
 def softmax_cross_entropy_backward(probabilities, labels):
@@ -470,14 +394,14 @@ def softmax_cross_entropy_backward(probabilities, labels):
     Parameters
     ----------
     probabilities : ndarray of shape (N, K)
-        ``softmax(logits)``, as returned by :func:`softmax_cross_entropy`.
+        ``softmax(logits)``, as returned by :func:`cnn_course.losses.softmax_cross_entropy`.
     labels : ndarray of int, shape (N,)
 
     Returns
     -------
     ndarray of shape (N, K)
     """
-    probabilities, labels = _check_logits_and_labels(probabilities, labels, "probabilities")
+    probabilities, labels = losses.check_scores_and_labels(probabilities, labels, "probabilities")
     grad_logits = probabilities.copy()
     grad_logits[np.arange(len(labels)), labels] -= 1.0
     grad_logits /= len(labels)

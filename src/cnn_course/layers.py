@@ -1,13 +1,23 @@
-"""Layers that learn: each one runs forward, remembers what it needs, and runs backward.
+"""The layers of a CNN: one family for the forward pass and for training.
 
-Introduced in the chapter "Learning from scratch". A layer is built once for
-the shape of one example (``build``), which creates its parameters; then
+Introduced in the chapter "Putting it together", which runs them forward
+only, and trained from the chapter "Learning from scratch" on. A layer is
+built once for the shape of one example (``build``), which creates its
+parameters; then
 
-- ``forward(x, training)`` computes the output of a batch and keeps what the
-  backward pass will need (its input, the im2col matrix, the dropout mask);
+- ``forward(x, training=False)`` computes the output of a batch. With
+  ``training=True`` it also keeps what the backward pass will need (its
+  input, the im2col matrix, the dropout mask); at inference it keeps
+  nothing, and a convolution runs the cache-friendly ``ops.conv2d``.
 - ``backward(grad_output)`` takes the gradient of the loss with respect to
-  that output, stores the gradients of the layer's parameters in ``grads``
-  and returns the gradient with respect to the layer's input.
+  the output of the last training forward pass, stores the gradients of the
+  layer's parameters in ``grads`` and returns the gradient with respect to
+  the layer's input.
+
+Every layer also states what it costs and what it sees, for
+``Sequential.describe``: ``macs()``, the multiply-accumulates for one
+example, and ``window()``, the window size and stride along height and width
+that the receptive field grows by.
 
 The computations are the functions of ``cnn_course.ops`` and
 ``cnn_course.gradients``; this module only keeps the bookkeeping. Arrays are
@@ -19,42 +29,57 @@ import math
 
 import numpy as np
 
-from cnn_course import convolution, gradients, network, ops, validation
+from cnn_course import checks, convolution, gradients, initializers, ops
 
-__all__ = ["Layer", "Conv2D", "MaxPool2D", "AvgPool2D", "ReLU", "Flatten", "Dense", "Dropout"]
+__all__ = [
+    "Layer",
+    "Conv2D",
+    "MaxPool2D",
+    "AvgPool2D",
+    "GlobalAvgPool2D",
+    "ReLU",
+    "Softmax",
+    "Flatten",
+    "Dense",
+    "Dropout",
+]
 
 
 class Layer:
-    """What every layer shares: shape checks, the forward cache and clear errors.
+    """What every layer shares: building, shape checks, the forward cache and clear errors.
 
-    Subclasses implement ``_build``, ``_forward`` and ``_backward``. Every
-    layer of this module is introduced in the chapter "Learning from scratch".
+    Subclasses set ``default_name`` and implement ``_build``, ``_forward`` and
+    ``_backward`` (and ``macs`` and ``window`` where they differ from the
+    defaults).
 
     Attributes
     ----------
     name : str or None
-        Used in error messages; :class:`cnn_course.model.Sequential` names
-        unnamed layers ``conv1``, ``relu1``, ...
+        The name given to the constructor; a ``Sequential`` shows unnamed
+        layers as ``default_name`` and a number (``conv1``, ``max_pool2``, ...).
     params : dict of str to ndarray
-        The trainable arrays (empty for layers without parameters).
+        The trainable arrays, in Keras's ``get_weights()`` order (empty for
+        layers without parameters).
     grads : dict of str to ndarray
         Their gradients from the last ``backward``, same keys and shapes.
     input_shape, output_shape : tuple of int or None
         The shape of one example in and out (no batch axis), set by ``build``.
     """
 
+    default_name = "layer"
+
     def __init__(self, name=None):
-        if name is not None and (not isinstance(name, str) or not name):
-            raise TypeError(f"name must be a non-empty str or None, got {name!r}")
-        self.name = name
+        self.name = checks.check_name(name)
         self.params = {}
         self.grads = {}
         self.input_shape = None
         self.output_shape = None
         self._cache = None
+        self._cached_output_shape = None
 
     def _label(self):
-        return f"layer {self.name or '(unnamed)'!r} ({type(self).__name__})"
+        kind = type(self).__name__
+        return f"layer {self.name!r} ({kind})" if self.name else f"{kind} layer"
 
     def build(self, input_shape, rng=None, dtype="float32"):
         """Create the parameters for inputs of one example's shape ``input_shape``.
@@ -66,7 +91,7 @@ class Layer:
         rng : numpy.random.Generator, optional
             For the initial weights (and dropout masks); pass a seeded one.
         dtype : str or numpy.dtype, default "float32"
-            The parameters' type (float64 for gradient checks).
+            The parameters' type (float64 to compare the mathematics).
 
         Returns
         -------
@@ -74,7 +99,7 @@ class Layer:
             One example's output shape.
         """
         if not isinstance(input_shape, (tuple, list)) or not all(
-            isinstance(size, (int, np.integer)) and size >= 1 for size in input_shape
+            isinstance(size, (int, np.integer)) and not isinstance(size, bool) and size >= 1 for size in input_shape
         ):
             raise ValueError(f"{self._label()}: input_shape must be a tuple of positive ints, got {input_shape!r}")
         rng = np.random.default_rng() if rng is None else rng
@@ -91,13 +116,14 @@ class Layer:
         return self.output_shape
 
     def forward(self, x, training=False):
-        """Output of the layer for a batch ``x``; keeps what ``backward`` needs.
+        """Output of the layer for a batch ``x``.
 
         Parameters
         ----------
         x : ndarray of shape (N, *input_shape)
         training : bool, default False
-            True while training (dropout is only active then).
+            True while training: dropout is active, and the layer keeps what
+            ``backward`` needs.
 
         Returns
         -------
@@ -105,18 +131,21 @@ class Layer:
         """
         if self.input_shape is None:
             raise RuntimeError(f"{self._label()} is not built: call build(input_shape, rng) or put it in a Sequential")
-        x = validation.as_float_array(x, "x")
+        x = checks.as_float_array(x, "x")
         if x.ndim < 1 or x.shape[1:] != self.input_shape:
             raise ValueError(
                 f"{self._label()} expects x of shape (N, {', '.join(map(str, self.input_shape))}), "
                 f"got shape {x.shape}"
             )
-        output, self._cache = self._forward(x, bool(training))
-        self._last_output_shape = output.shape
+        training = bool(training)
+        output, cache = self._forward(x, training)
+        # Only a training pass is followed by backward; inference keeps no memory.
+        self._cache = cache if training else None
+        self._cached_output_shape = output.shape if training else None
         return output
 
     def backward(self, grad_output, need_grad_input=True):
-        """Gradient with respect to the input of the last ``forward``; fills ``grads``.
+        """Gradient with respect to the input of the last training ``forward``; fills ``grads``.
 
         Parameters
         ----------
@@ -132,13 +161,51 @@ class Layer:
         """
         if self._cache is None:
             raise RuntimeError(f"{self._label()}: backward called before forward; run forward(x, training=True) first")
-        grad_output = validation.as_float_array(grad_output, "grad_output")
-        if grad_output.shape != self._last_output_shape:
+        grad_output = checks.as_float_array(grad_output, "grad_output")
+        if grad_output.shape != self._cached_output_shape:
             raise ValueError(
                 f"{self._label()}: grad_output must have the shape of the last forward's output, "
-                f"{self._last_output_shape}, got shape {grad_output.shape}"
+                f"{self._cached_output_shape}, got shape {grad_output.shape}"
             )
         return self._backward(grad_output, need_grad_input)
+
+    def get_weights(self):
+        """The layer's parameters as a list, in Keras's ``layer.get_weights()`` order."""
+        return list(self.params.values())
+
+    def set_weights(self, weights):
+        """Copy ``weights`` (a list in ``get_weights`` order) into the parameters, in place.
+
+        Each array is cast to the layer's dtype; a wrong count or shape raises
+        a ``ValueError`` naming the parameter and both shapes.
+        """
+        weights = list(weights)
+        if len(weights) != len(self.params):
+            raise ValueError(
+                f"{self._label()}: set_weights needs {len(self.params)} arrays ({', '.join(self.params) or 'none'}), "
+                f"got {len(weights)}"
+            )
+        for (key, value), new in zip(self.params.items(), weights):
+            new = checks.as_float_array(new, key)
+            if new.shape != value.shape:
+                raise ValueError(f"{self._label()}: {key} must have shape {value.shape}, got shape {new.shape}")
+            value[...] = new
+
+    def count_params(self):
+        """The number of trainable numbers."""
+        return sum(value.size for value in self.params.values())
+
+    def macs(self):
+        """Multiply-accumulates for one example (0 for layers that only compare or copy)."""
+        return 0
+
+    def window(self):
+        """``(size, stride)`` pairs along height and width, or None if the output is not spatial.
+
+        A layer that keeps the spatial layout cell by cell (ReLU, dropout)
+        has a 1 x 1 window with stride 1.
+        """
+        return ((1, 1), (1, 1)) if self.output_shape is not None and len(self.output_shape) == 3 else None
 
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r}, output_shape={self.output_shape})"
@@ -159,12 +226,13 @@ def _check_image_shape(input_shape):
 
 
 class Conv2D(Layer):
-    """A trainable convolution, like ``keras.layers.Conv2D`` (no activation).
+    """A convolution, like ``keras.layers.Conv2D`` (no activation).
 
     Parameters ``kernel`` of shape (kh, kw, C_in, filters), He-initialised,
     and ``bias`` of shape (filters,), zeros. Output size per axis:
     ``floor((n + 2p - k) / s) + 1``, or ``ceil(n / s)`` for ``"same"``.
     Inputs are cast to the kernel's dtype (float32 by default), as Keras does.
+    Cost: ``H' * W' * kh * kw * C_in * filters`` multiply-accumulates per example.
 
     Parameters
     ----------
@@ -176,31 +244,32 @@ class Conv2D(Layer):
     name : str, optional
     """
 
+    default_name = "conv"
+
     def __init__(self, filters, kernel_size, stride=1, padding="valid", name=None):
         super().__init__(name)
-        self.filters = validation.check_int(filters, "filters", 1)
-        self.kernel_size = validation.check_positive_pair(kernel_size, "kernel_size")
-        self.stride = validation.check_positive_pair(stride, "stride")
-        if isinstance(padding, str) and padding not in validation.PADDING_WORDS:
-            raise ValueError(f"padding must be 'valid', 'same', an int or a pair, got {padding!r}")
-        if not isinstance(padding, str):
-            validation.check_padding_amount(padding)
-        self.padding = padding
+        self.filters = checks.check_int(filters, "filters", 1)
+        self.kernel_size = checks.check_positive_pair(kernel_size, "kernel_size")
+        self.stride = checks.check_positive_pair(stride, "stride")
+        self.padding = checks.check_padding(padding)
 
     def _build(self, input_shape, rng, dtype):
         _check_image_shape(input_shape)
-        _, (out_h, out_w) = convolution._window_plan(input_shape[:2], self.kernel_size, self.stride, self.padding, "kernel")
-        kernel_shape = self.kernel_size + (input_shape[2], self.filters)
+        _, (out_h, out_w) = convolution.window_plan(input_shape[:2], self.kernel_size, self.stride, self.padding, "kernel")
         self.params = {
-            "kernel": network.he_normal(kernel_shape, rng, dtype),
+            "kernel": initializers.he_normal(self.kernel_size + (input_shape[2], self.filters), rng, dtype),
             "bias": np.zeros(self.filters, dtype=dtype),
         }
         return (out_h, out_w, self.filters)
 
     def _forward(self, x, training):
         kernel, bias = self.params["kernel"], self.params["bias"]
-        # The same im2col product as ops.conv2d, done here so the matrix can be kept for backward.
-        columns = convolution.im2col(x.astype(kernel.dtype, copy=False), self.kernel_size, self.stride, self.padding)
+        x = x.astype(kernel.dtype, copy=False)
+        if not training:
+            return ops.conv2d(x, kernel, bias, stride=self.stride, padding=self.padding), None
+        # The same im2col product as ops.conv2d, for the whole batch, so that the
+        # matrix can be kept for the backward pass.
+        columns = convolution.im2col(x, self.kernel_size, self.stride, self.padding)
         n, out_h, out_w = columns.shape[:3]
         output = columns.reshape(n * out_h * out_w, -1) @ kernel.reshape(-1, self.filters) + bias
         return output.reshape(n, out_h, out_w, self.filters), (x, columns)
@@ -212,22 +281,30 @@ class Conv2D(Layer):
         )
         return grad_x
 
+    def macs(self):
+        out_h, out_w, _ = self.output_shape
+        return out_h * out_w * math.prod(self.params["kernel"].shape)
+
+    def window(self):
+        return self.kernel_size, self.stride
+
 
 class _Pool2D(Layer):
     """Shared set-up of the two pooling layers (no parameters)."""
 
     def __init__(self, pool_size=2, stride=None, padding="valid", name=None):
         super().__init__(name)
-        self.pool_size = validation.check_positive_pair(pool_size, "pool_size")
-        self.stride = self.pool_size if stride is None else validation.check_positive_pair(stride, "stride")
-        if padding not in validation.PADDING_WORDS:
-            raise ValueError(f"padding must be 'valid' or 'same' for pooling, got {padding!r}")
-        self.padding = padding
+        self.pool_size = checks.check_positive_pair(pool_size, "pool_size")
+        self.stride = self.pool_size if stride is None else checks.check_positive_pair(stride, "stride")
+        self.padding = checks.check_padding(padding, allow_amount=False)
 
     def _build(self, input_shape, rng, dtype):
         _check_image_shape(input_shape)
-        _, (out_h, out_w) = convolution._window_plan(input_shape[:2], self.pool_size, self.stride, self.padding, "pool_size")
+        _, (out_h, out_w) = convolution.window_plan(input_shape[:2], self.pool_size, self.stride, self.padding, "pool_size")
         return (out_h, out_w, input_shape[2])
+
+    def window(self):
+        return self.pool_size, self.stride
 
 
 class MaxPool2D(_Pool2D):
@@ -242,6 +319,8 @@ class MaxPool2D(_Pool2D):
     name : str, optional
     """
 
+    default_name = "max_pool"
+
     def _forward(self, x, training):
         output = ops.max_pool2d(x, self.pool_size, self.stride, self.padding)
         return output, (x, output)
@@ -252,7 +331,7 @@ class MaxPool2D(_Pool2D):
 
 
 class AvgPool2D(_Pool2D):
-    """Average pooling, like ``keras.layers.AveragePooling2D``; the gradient is shared by each window.
+    """Average pooling, like ``keras.layers.AveragePooling2D``; each window shares out its gradient.
 
     Parameters
     ----------
@@ -263,11 +342,36 @@ class AvgPool2D(_Pool2D):
     name : str, optional
     """
 
+    default_name = "avg_pool"
+
     def _forward(self, x, training):
         return ops.avg_pool2d(x, self.pool_size, self.stride, self.padding), x
 
     def _backward(self, grad_output, need_grad_input):
         return gradients.avg_pool2d_backward(grad_output, self._cache, self.pool_size, self.stride, self.padding)
+
+
+class GlobalAvgPool2D(Layer):
+    """The mean of each whole feature map, like ``keras.layers.GlobalAveragePooling2D``.
+
+    ``(H, W, C)`` in, ``(C,)`` out; no parameters.
+
+    Parameters
+    ----------
+    name : str, optional
+    """
+
+    default_name = "global_avg_pool"
+
+    def _build(self, input_shape, rng, dtype):
+        _check_image_shape(input_shape)
+        return (input_shape[2],)
+
+    def _forward(self, x, training):
+        return ops.global_avg_pool2d(x), x.shape
+
+    def _backward(self, grad_output, need_grad_input):
+        return gradients.global_avg_pool2d_backward(grad_output, self._cache)
 
 
 class ReLU(Layer):
@@ -277,6 +381,8 @@ class ReLU(Layer):
     ----------
     name : str, optional
     """
+
+    default_name = "relu"
 
     def _build(self, input_shape, rng, dtype):
         return input_shape
@@ -288,6 +394,30 @@ class ReLU(Layer):
         return gradients.relu_backward(grad_output, self._cache)
 
 
+class Softmax(Layer):
+    """Softmax over the last axis: scores become probabilities, like ``keras.layers.Softmax``.
+
+    As the last layer of a ``Sequential`` it is what ``forward`` returns,
+    while training takes the loss from the logits before it, as Keras does.
+
+    Parameters
+    ----------
+    name : str, optional
+    """
+
+    default_name = "softmax"
+
+    def _build(self, input_shape, rng, dtype):
+        return input_shape
+
+    def _forward(self, x, training):
+        probabilities = ops.softmax(x, axis=-1)
+        return probabilities, probabilities
+
+    def _backward(self, grad_output, need_grad_input):
+        return gradients.softmax_backward(grad_output, self._cache)
+
+
 class Flatten(Layer):
     """Flatten each example in ``(H, W, C)`` order, like ``keras.layers.Flatten``.
 
@@ -295,6 +425,8 @@ class Flatten(Layer):
     ----------
     name : str, optional
     """
+
+    default_name = "flatten"
 
     def _build(self, input_shape, rng, dtype):
         return (math.prod(input_shape),)
@@ -307,10 +439,11 @@ class Flatten(Layer):
 
 
 class Dense(Layer):
-    """A trainable fully connected layer, ``x @ weights + bias`` (no activation).
+    """A fully connected layer, ``x @ weights + bias``, like ``keras.layers.Dense`` (no activation).
 
     Parameters ``weights`` of shape (D_in, units), He-initialised, and
-    ``bias`` of shape (units,), zeros.
+    ``bias`` of shape (units,), zeros. Cost: ``D_in * units``
+    multiply-accumulates per example.
 
     Parameters
     ----------
@@ -323,20 +456,22 @@ class Dense(Layer):
     name : str, optional
     """
 
+    default_name = "dense"
+
     def __init__(self, units, weight_scale=1.0, name=None):
         super().__init__(name)
-        self.units = validation.check_int(units, "units", 1)
-        if isinstance(weight_scale, bool) or not isinstance(weight_scale, (int, float, np.floating)) or not weight_scale >= 0:
+        self.units = checks.check_int(units, "units", 1)
+        if isinstance(weight_scale, bool) or not isinstance(weight_scale, (int, float, np.floating)):
+            raise TypeError(f"weight_scale must be a non-negative float, got {weight_scale!r}")
+        if not weight_scale >= 0:
             raise ValueError(f"weight_scale must be a non-negative float, got {weight_scale!r}")
         self.weight_scale = float(weight_scale)
 
     def _build(self, input_shape, rng, dtype):
         if len(input_shape) != 1:
             raise ValueError(f"needs one example of shape (D_in,), got {input_shape}; put a Flatten layer before it")
-        self.params = {
-            "weights": network.he_normal((input_shape[0], self.units), rng, dtype) * dtype.type(self.weight_scale),
-            "bias": np.zeros(self.units, dtype=dtype),
-        }
+        weights = initializers.he_normal((input_shape[0], self.units), rng, dtype)
+        self.params = {"weights": weights * dtype.type(self.weight_scale), "bias": np.zeros(self.units, dtype=dtype)}
         return (self.units,)
 
     def _forward(self, x, training):
@@ -347,6 +482,9 @@ class Dense(Layer):
             grad_output, self._cache, self.params["weights"]
         )
         return grad_x
+
+    def macs(self):
+        return self.params["weights"].size
 
 
 class Dropout(Layer):
@@ -364,13 +502,11 @@ class Dropout(Layer):
     name : str, optional
     """
 
+    default_name = "dropout"
+
     def __init__(self, rate, name=None):
         super().__init__(name)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)):
-            raise TypeError(f"rate must be a float in [0, 1), got {rate!r}")
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(f"rate must be in [0, 1), got {rate}")
-        self.rate = float(rate)
+        self.rate = checks.check_rate(rate)
         self._rng = None
 
     def _build(self, input_shape, rng, dtype):
@@ -379,7 +515,7 @@ class Dropout(Layer):
 
     def _forward(self, x, training):
         if not training or self.rate == 0.0:
-            # Inference: the identity, whose gradient is grad_output itself.
+            # The identity, whose gradient is grad_output itself.
             return x, (np.ones(x.shape, dtype=bool), 0.0)
         # The same draw and formula as ops.dropout, keeping the mask for backward.
         keep = self._rng.random(x.shape) >= self.rate

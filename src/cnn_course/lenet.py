@@ -1,15 +1,16 @@
-"""The LeNet-style CNN of the chapter "Learning from scratch", in cnn_course and in Keras.
+"""The LeNet-style CNN of the chapter "Learning from scratch".
 
 conv 5 x 5 (16) -> ReLU -> max pool 2 -> conv 5 x 5 (32) -> ReLU -> max pool 2
 -> flatten -> dense 10 (logits). Sizes: 28 x 28 x 1 -> 24 x 24 x 16 ->
 12 x 12 x 16 -> 8 x 8 x 32 -> 4 x 4 x 32 -> 512 -> 10; 18,378 parameters.
 The chapter and ``benchmarks/numpy_cnn_vs_keras.py`` both build it here, so
-the benchmark times exactly the network the chapter trains.
+the benchmark times exactly the network the chapter trains; both get the same
+network in Keras from ``keras_interop.to_keras``.
 """
 
-from cnn_course import layers, model, quiet_tensorflow
+from cnn_course import layers, model
 
-__all__ = ["LENET_RECIPE", "build_lenet", "build_keras_lenet"]
+__all__ = ["LENET_RECIPE", "build_lenet"]
 
 # The chapter's training settings, shared with the benchmark.
 LENET_RECIPE = {"epochs": 3, "batch_size": 64, "learning_rate": 0.002}
@@ -44,34 +45,4 @@ def build_lenet(seed=0, dtype="float32"):
         input_shape=(28, 28, 1),
         seed=seed,
         dtype=dtype,
-    )
-
-
-def build_keras_lenet(dtype="float32"):
-    """The same network in Keras (ReLU folded into the convolutions), not compiled.
-
-    Its weights come in the same order and layout as ``build_lenet``'s
-    parameters, so ``set_weights`` takes them unchanged.
-
-    Parameters
-    ----------
-    dtype : str, default "float32"
-        The layers' computation and weight type (float64 to compare the mathematics).
-
-    Returns
-    -------
-    keras.Sequential
-        Input of shape (N, 28, 28, 1), output of shape (N, 10): logits.
-    """
-    _, keras = quiet_tensorflow.import_tensorflow()
-    return keras.Sequential(
-        [
-            keras.Input((28, 28, 1), dtype=dtype),
-            keras.layers.Conv2D(16, 5, activation="relu", kernel_initializer="he_normal", dtype=dtype),
-            keras.layers.MaxPooling2D(2, dtype=dtype),
-            keras.layers.Conv2D(32, 5, activation="relu", kernel_initializer="he_normal", dtype=dtype),
-            keras.layers.MaxPooling2D(2, dtype=dtype),
-            keras.layers.Flatten(dtype=dtype),
-            keras.layers.Dense(10, dtype=dtype),
-        ]
     )

@@ -1,13 +1,15 @@
-"""The cross-entropy loss of a classifier, in NumPy.
+"""The cross-entropy loss of a classifier, in NumPy: from probabilities, or from logits.
 
-Introduced in the chapter "Fully connected layer, dropout and softmax".
+``cross_entropy`` (of probabilities) is introduced in the chapter "Fully
+connected layer, dropout and softmax"; ``softmax_cross_entropy`` (of logits,
+the form training uses) in the chapter "Learning from scratch".
 """
 
 import numpy as np
 
-from cnn_course import validation
+from cnn_course import checks
 
-__all__ = ["cross_entropy", "PROBABILITY_FLOOR"]
+__all__ = ["cross_entropy", "softmax_cross_entropy", "check_scores_and_labels", "PROBABILITY_FLOOR"]
 
 # The smallest probability whose logarithm is taken. log(0) is -inf, so one
 # confidently wrong prediction would make the whole mean loss infinite; Keras
@@ -53,8 +55,8 @@ def cross_entropy(probabilities, labels):
         (logits passed instead of probabilities, say), or a label is outside
         ``0 .. K - 1``.
     """
-    probabilities = validation.as_float_array(probabilities, "probabilities")
-    validation.check_rank(probabilities, 2, "probabilities", "(N, K)")
+    probabilities = checks.as_float_array(probabilities, "probabilities")
+    checks.check_rank(probabilities, 2, "probabilities", "(N, K)")
     count, classes = probabilities.shape
     if count == 0 or classes == 0:
         raise ValueError(f"probabilities must have shape (N, K) with N >= 1 and K >= 1, got shape {probabilities.shape}")
@@ -73,19 +75,65 @@ def cross_entropy(probabilities, labels):
             f"but row {worst} sums to {row_sums[worst]:.6g}; apply softmax to logits first"
         )
 
-    labels = np.asarray(labels)
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"labels must be an integer array of class indices, got an array of dtype {labels.dtype}")
-    if labels.shape != (count,):
-        raise ValueError(
-            f"labels must have shape (N,) = ({count},) to match probabilities of shape {probabilities.shape}, "
-            f"got shape {labels.shape}"
-        )
-    if labels.min() < 0 or labels.max() >= classes:
-        bad = labels[(labels < 0) | (labels >= classes)][0]
-        raise ValueError(f"labels must be class indices in 0 .. {classes - 1} (K = {classes}), got {bad}")
+    labels = checks.check_class_labels(labels, count, classes, "probabilities")
 
     # Pick each example's probability of its true class, then floor it so log never sees 0.
     true_class_probabilities = probabilities[np.arange(count), labels]
     losses = -np.log(np.maximum(true_class_probabilities, PROBABILITY_FLOOR))
     return float(np.mean(losses))
+
+
+def check_scores_and_labels(logits, labels, name="logits"):
+    """Return the ``(N, K)`` scores and ``(N,)`` integer labels, checked; errors say ``name``.
+
+    Parameters
+    ----------
+    logits : array_like of shape (N, K)
+        Logits or probabilities, one row per example.
+    labels : array_like of int, shape (N,)
+    name : str, default "logits"
+
+    Returns
+    -------
+    scores : ndarray of shape (N, K)
+    labels : ndarray of int, shape (N,)
+    """
+    logits = checks.as_float_array(logits, name)
+    checks.check_rank(logits, 2, name, "(N, K)")
+    count, classes = logits.shape
+    if count == 0 or classes == 0:
+        raise ValueError(f"{name} must have shape (N, K) with N >= 1 and K >= 1, got shape {logits.shape}")
+    return logits, checks.check_class_labels(labels, count, classes, name)
+
+
+def softmax_cross_entropy(logits, labels):
+    """Mean cross-entropy of ``softmax(logits)``, computed from the logits, and the probabilities.
+
+    ``loss = mean over examples of (logsumexp(z) - z[label])``, which is
+    ``-log softmax(z)[label]`` without ever taking the log of a rounded-down
+    probability, so it stays finite and exact for very wrong predictions
+    (like Keras's ``SparseCategoricalCrossentropy(from_logits=True)``).
+
+    Introduced in the chapter "Learning from scratch".
+
+    Parameters
+    ----------
+    logits : ndarray of shape (N, K)
+        Scores from the last dense layer (no softmax applied).
+    labels : ndarray of int, shape (N,)
+        True classes, in ``0 .. K - 1``.
+
+    Returns
+    -------
+    loss : float
+        The mean loss over the batch.
+    probabilities : ndarray of shape (N, K)
+        ``softmax(logits)``, which the backward pass reuses.
+    """
+    logits, labels = check_scores_and_labels(logits, labels)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exps = np.exp(shifted)
+    sums = exps.sum(axis=1, keepdims=True)
+    log_probabilities = shifted - np.log(sums)
+    loss = -log_probabilities[np.arange(len(labels)), labels].mean()
+    return float(loss), exps / sums

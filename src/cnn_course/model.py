@@ -1,10 +1,13 @@
-"""A trainable sequential model: forward, backward, fit, evaluate, predict.
+"""A sequential model: layers applied one after the other, for the forward pass and for training.
 
-Introduced in the chapter "Learning from scratch". ``Sequential`` chains the
-layers of ``cnn_course.layers``; its last layer gives logits, and the loss is
-the softmax cross-entropy of those logits (like Keras's
-``SparseCategoricalCrossentropy(from_logits=True)``). Training is mini-batch
-gradient descent with an optimizer of ``cnn_course.optimizers``.
+Introduced in the chapter "Putting it together" (``forward``, ``describe``,
+``summary``) and trained from the chapter "Learning from scratch" on
+(``fit``, ``evaluate``, ``predict``). ``Sequential`` chains the layers of
+``cnn_course.layers``. Its last layer gives logits, or probabilities when it
+is a ``Softmax``; either way the loss is the softmax cross-entropy of the
+logits (like Keras's ``SparseCategoricalCrossentropy(from_logits=True)``),
+and training is mini-batch gradient descent with an optimizer of
+``cnn_course.optimizers``.
 """
 
 import collections
@@ -14,89 +17,55 @@ import sys
 import numpy as np
 import tqdm
 
-from cnn_course import gradients, layers, ops, validation
+from cnn_course import checks, gradients, layers, losses, ops
+from cnn_course.progress import PROGRESS_FORMAT, progress_stream
 
-__all__ = ["Sequential", "PROGRESS_FORMAT"]
+__all__ = ["Sequential", "LayerRecord"]
 
-# No elapsed time, remaining time or rate: outputs must not depend on the machine.
-PROGRESS_FORMAT = "{desc} {percentage:3.0f}%|{bar:24}| {n_fmt}/{total_fmt} batches{postfix}"
+LayerRecord = collections.namedtuple(
+    "LayerRecord", ["name", "kind", "output_shape", "parameters", "macs", "receptive_field", "jump"]
+)
+LayerRecord.__doc__ = """One row of ``Sequential.describe()``.
 
-_DEFAULT_NAMES = {
-    layers.Conv2D: "conv",
-    layers.MaxPool2D: "max_pool",
-    layers.AvgPool2D: "avg_pool",
-    layers.ReLU: "relu",
-    layers.Flatten: "flatten",
-    layers.Dense: "dense",
-    layers.Dropout: "dropout",
-}
-
-
-class _NotebookLines:
-    """A file for tqdm that shows its bars as one output updated in place.
-
-    tqdm redraws a bar by writing ``"\\r"`` and the new text. A terminal
-    overwrites the line, but a notebook stores every redraw as separate text,
-    and a rendered page shows them all. Here the finished bars (one per
-    epoch) and the current one form a single display output, replaced at
-    every redraw, so only the final state is kept.
-    """
-
-    encoding = "utf-8"
-
-    def __init__(self):
-        self._finished = []
-        self._current = ""
-        self._handle = None
-
-    def write(self, text):
-        for index, piece in enumerate(text.split("\n")):
-            if index > 0 and self._current.strip():
-                # A newline ends the current bar: tqdm writes one when a bar is closed.
-                self._finished.append(self._current.rstrip())
-                self._current = ""
-            if "\r" in piece:
-                self._current = piece.rsplit("\r", 1)[1]
-            else:
-                self._current += piece
-        lines = self._finished + ([self._current.rstrip()] if self._current.strip() else [])
-        if not lines:
-            return
-        from IPython import display
-
-        content = {"text/plain": "\n".join(lines)}
-        if self._handle is None:
-            self._handle = display.display(content, raw=True, display_id=True)
-        else:
-            self._handle.update(content, raw=True)
-
-    def flush(self):
-        pass
-
-
-def _progress_file():
-    """Standard output in a terminal; one updatable output line in a Jupyter kernel."""
-    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
-    if shell is not None and getattr(shell, "kernel", None) is not None:
-        return _NotebookLines()
-    return sys.stdout
+name, kind : str
+    The layer's name and class name.
+output_shape : tuple of int
+    One example's output, no batch axis.
+parameters : int
+    Trainable numbers.
+macs : int
+    Multiply-accumulates for one example: ``H' W' kh kw C_in C_out`` for a
+    convolution, ``D_in D_out`` for a dense layer, 0 for every other layer.
+receptive_field, jump : tuple of (int, int) or None
+    The input pixels (rows, columns) one output cell sees, and the input
+    pixels between two neighbouring output cells, by ``r <- r + (k - 1) j``
+    and ``j <- j s`` (padding ignored); None once the output is not spatial.
+"""
 
 
 class Sequential:
-    """Layers applied one after the other, trained end to end by backpropagation.
-
-    Introduced in the chapter "Learning from scratch".
+    """Layers applied one after the other, run forward and trained end to end by backpropagation.
 
     Parameters
     ----------
     layer_list : list of cnn_course.layers.Layer
-        The layers, first first. The last one must output ``(K,)`` logits.
+        The layers, first first. To train or predict classes the last one
+        must output ``(K,)``: logits, or probabilities from a final ``Softmax``.
     input_shape : tuple of int
         One example's shape without the batch axis, e.g. ``(28, 28, 1)``.
     seed : int, default 0
         Seeds the generator of the initial weights and of dropout masks.
     dtype : str or numpy.dtype, default "float32"
         The parameters' type; float32 is about twice as fast as float64.
+
+    Attributes
+    ----------
+    layers : list of Layer
+        The caller's layer objects, built here (their ``name`` is left as given).
+    names : list of str
+        Each layer's name: the one it was given, or its ``default_name`` and
+        its number among the layers of its kind (``conv1``, ``relu1``,
+        ``max_pool1``, ``conv2``, ...).
 
     Raises
     ------
@@ -106,41 +75,96 @@ class Sequential:
     """
 
     def __init__(self, layer_list, input_shape, seed=0, dtype="float32"):
-        if not isinstance(layer_list, (list, tuple)) or not layer_list:
-            raise ValueError(f"layer_list must be a non-empty list of layers, got {layer_list!r}")
+        if not isinstance(layer_list, (list, tuple)):
+            raise TypeError(f"layer_list must be a list of layers, got {type(layer_list).__name__}")
+        if not layer_list:
+            raise ValueError("layer_list must hold at least one layer, got an empty list")
+        if not isinstance(input_shape, (tuple, list)):
+            raise ValueError(f"input_shape must be a tuple of positive ints, one example's shape such as (28, 28, 1), got {input_shape!r}")
         counts = collections.Counter()
+        names = []
         for index, layer in enumerate(layer_list):
             if not isinstance(layer, layers.Layer):
                 raise TypeError(f"layer_list[{index}] must be a layer of cnn_course.layers, got {type(layer).__name__}")
+            if layer.input_shape is not None:
+                # Building it again would silently replace the weights of the model that holds it.
+                raise ValueError(f"layer_list[{index}] ({type(layer).__name__}) already belongs to a model; make a new layer")
             counts[type(layer)] += 1
-            if layer.name is None:
-                layer.name = f"{_DEFAULT_NAMES.get(type(layer), type(layer).__name__.lower())}{counts[type(layer)]}"
-        names = [layer.name for layer in layer_list]
+            names.append(layer.name or f"{layer.default_name}{counts[type(layer)]}")
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             raise ValueError(f"layer names must be unique, got {repeated} more than once")
-        self.layers = list(layer_list)
+        self.layers, self.names = list(layer_list), names
         self.dtype = np.dtype(dtype)
         rng = np.random.default_rng(seed)
         shape = tuple(input_shape)
         self.input_shape = shape
-        for layer in self.layers:
-            shape = layer.build(shape, rng, self.dtype)
-        if len(shape) != 1:
-            raise ValueError(f"the last layer must output logits of shape (K,), got {shape}; end with a Dense layer")
+        for index, (layer, name) in enumerate(zip(self.layers, names)):
+            try:
+                shape = layer.build(shape, rng, self.dtype)
+            except ValueError as error:
+                raise ValueError(f"layer {index} ({name!r}): {error}") from error
         self.output_shape = shape
 
+    def _check_classifier(self):
+        """Training, predict and evaluate need ``(K,)`` scores per example (a classifier)."""
+        if len(self.output_shape) != 1:
+            raise ValueError(
+                f"the last layer must output logits of shape (K,) to train or predict classes, got "
+                f"{self.output_shape}; end with a Dense layer"
+            )
+
+    # The layers that compute the logits: all but a final Softmax.
+    def _logit_layers(self):
+        return self.layers[:-1] if isinstance(self.layers[-1], layers.Softmax) else self.layers
+
+    def get_layer(self, name):
+        """The layer called ``name`` (see ``names``)."""
+        if name not in self.names:
+            raise ValueError(f"no layer is called {name!r}; the layers are {self.names}")
+        return self.layers[self.names.index(name)]
+
+    def describe(self):
+        """One :class:`LayerRecord` per layer: shape, parameters, MACs and receptive field.
+
+        Returns
+        -------
+        list of LayerRecord
+        """
+        records = []
+        field, jump = (1, 1), (1, 1)
+        for name, layer in zip(self.names, self.layers):
+            window = layer.window() if field is not None else None
+            if window is None:
+                field = jump = None
+            else:
+                (kh, kw), (sh, sw) = window
+                field = (field[0] + (kh - 1) * jump[0], field[1] + (kw - 1) * jump[1])
+                jump = (jump[0] * sh, jump[1] * sw)
+            records.append(
+                LayerRecord(name, type(layer).__name__, layer.output_shape, layer.count_params(), layer.macs(), field, jump)
+            )
+        return records
+
     def summary(self):
-        """A table of the layers like Keras's ``model.summary()``, as a string."""
-        rows = [("Layer (type)", "Output shape", "Param #")]
-        for layer in self.layers:
-            count = sum(value.size for value in layer.params.values())
-            rows.append((f"{layer.name} ({type(layer).__name__})", str((None,) + layer.output_shape), f"{count:,}"))
-        widths = [max(len(row[column]) for row in rows) + 3 for column in range(3)]
-        lines = [row[0].ljust(widths[0]) + row[1].ljust(widths[1]) + row[2].rjust(widths[2]) for row in rows]
-        total = sum(value.size for _, value, _ in self.parameters())
+        """A table of the layers like Keras's ``model.summary()``, with MACs and receptive fields, as a string."""
+        records = self.describe()
+        rows = [("Layer (type)", "Output shape", "Param #", "MACs", "Receptive field")]
+        for record in records:
+            field = f"{record.receptive_field[0]} x {record.receptive_field[1]}" if record.receptive_field else "-"
+            rows.append((f"{record.name} ({record.kind})", str((None,) + record.output_shape),
+                         f"{record.parameters:,}", f"{record.macs:,}", field))
+        widths = [max(len(row[column]) for row in rows) + 3 for column in range(5)]
+        lines = [row[0].ljust(widths[0]) + row[1].ljust(widths[1]) + "".join(cell.rjust(width) for cell, width in zip(row[2:], widths[2:]))
+                 for row in rows]
         rule = "=" * len(lines[0])
-        return "\n".join([lines[0], rule, *lines[1:], rule, f"Total params: {total:,}"])
+        totals = [f"Total params: {sum(r.parameters for r in records):,}",
+                  f"Total MACs per example: {sum(r.macs for r in records):,}"]
+        return "\n".join([lines[0], rule, *lines[1:], rule, *totals])
+
+    def count_params(self):
+        """The number of trainable numbers in all layers."""
+        return sum(layer.count_params() for layer in self.layers)
 
     def parameters(self):
         """Every trainable array with its gradient.
@@ -152,27 +176,31 @@ class Sequential:
             arrays are the layers' own, so updating ``value`` in place trains.
         """
         return [
-            (f"{layer.name}/{key}", layer.params[key], layer.grads[key]) for layer in self.layers for key in layer.params
+            (f"{name}/{key}", layer.params[key], layer.grads[key])
+            for name, layer in zip(self.names, self.layers)
+            for key in layer.params
         ]
 
-    def forward(self, x, training=False):
-        """Logits of a batch, shape (N, K); every layer keeps what backward needs."""
-        for layer in self.layers:
-            x = layer.forward(x, training=training)
-        return x
+    def get_weights(self):
+        """Every parameter, layer after layer, in the order of Keras's ``model.get_weights()``."""
+        return [value for layer in self.layers for value in layer.get_weights()]
 
-    def backward(self, grad_logits):
-        """Backpropagate the gradient of the loss with respect to the logits through every layer.
-
-        Fills each layer's ``grads``. The first layer skips the gradient with
-        respect to the images, which nothing uses.
-        """
-        grad = grad_logits
-        for index in range(len(self.layers) - 1, -1, -1):
-            grad = self.layers[index].backward(grad, need_grad_input=index > 0)
+    def set_weights(self, weights):
+        """Copy ``weights`` (in ``get_weights`` order, as Keras's ``set_weights``) into the layers, in place."""
+        weights = list(weights)
+        needed = sum(len(layer.params) for layer in self.layers)
+        if len(weights) != needed:
+            raise ValueError(f"set_weights needs {needed} arrays (kernel and bias of each layer), got {len(weights)}")
+        start = 0
+        for name, layer in zip(self.names, self.layers):
+            try:
+                layer.set_weights(weights[start : start + len(layer.params)])
+            except ValueError as error:
+                raise ValueError(f"layer {name!r}: {error}") from error
+            start += len(layer.params)
 
     def _check_data(self, x, y, x_name, y_name):
-        x = validation.as_float_array(x, x_name).astype(self.dtype, copy=False)
+        x = checks.as_float_array(x, x_name).astype(self.dtype, copy=False)
         if x.ndim < 1 or x.shape[1:] != self.input_shape:
             raise ValueError(
                 f"{x_name} must have shape (N, {', '.join(map(str, self.input_shape))}) for this model, got shape {x.shape}"
@@ -185,6 +213,48 @@ class Sequential:
                     f"got {y.dtype} labels of shape {y.shape}"
                 )
         return x, y
+
+    def forward(self, x, training=False):
+        """The last layer's output for a batch, shape (N, K): logits, or probabilities after a Softmax.
+
+        With ``training=True`` dropout is active and every layer keeps what
+        ``backward`` needs.
+        """
+        x, _ = self._check_data(x, None, "x", None)
+        for layer in self.layers:
+            x = layer.forward(x, training=training)
+        return x
+
+    def outputs(self, x):
+        """Every layer's output for a batch, at inference: a dict from layer name to array, in order."""
+        x, _ = self._check_data(x, None, "x", None)
+        found = {}
+        for name, layer in zip(self.names, self.layers):
+            x = layer.forward(x)
+            found[name] = x
+        return found
+
+    def logits(self, x, training=False):
+        """The logits for a batch, shape (N, K): the output before a final Softmax, if there is one."""
+        x, _ = self._check_data(x, None, "x", None)
+        for layer in self._logit_layers():
+            x = layer.forward(x, training=training)
+        return x
+
+    def backward(self, grad_logits):
+        """Backpropagate the gradient of the loss with respect to the logits through every layer.
+
+        Needs a ``logits(x, training=True)`` (or ``forward``) pass first. Fills
+        each layer's ``grads``. The first layer skips the gradient with respect
+        to the images, which nothing uses.
+        """
+        logit_layers = self._logit_layers()
+        grad = grad_logits
+        for index in range(len(logit_layers) - 1, -1, -1):
+            try:
+                grad = logit_layers[index].backward(grad, need_grad_input=index > 0)
+            except (RuntimeError, ValueError) as error:
+                raise type(error)(f"layer {index} ({self.names[index]!r}): {error}") from error
 
     def train_step(self, x, y, optimizer):
         """One gradient step on one batch.
@@ -202,8 +272,9 @@ class Sequential:
         correct : int
             How many of the batch's predictions were right before the step.
         """
-        logits = self.forward(x, training=True)
-        loss, probabilities = gradients.softmax_cross_entropy(logits, y)
+        self._check_classifier()
+        logits = self.logits(x, training=True)
+        loss, probabilities = losses.softmax_cross_entropy(logits, y)
         self.backward(gradients.softmax_cross_entropy_backward(probabilities, y))
         optimizer.step(self.parameters())
         return loss, int(np.count_nonzero(logits.argmax(axis=1) == y))
@@ -238,9 +309,10 @@ class Sequential:
             ``validation_data``. Per batch, for a finer learning curve:
             ``"batch_loss"``, the loss of every batch of every epoch.
         """
+        self._check_classifier()
         x, y = self._check_data(x, y, "x", "y")
-        epochs = validation.check_int(epochs, "epochs", 1)
-        batch_size = validation.check_int(batch_size, "batch_size", 1)
+        epochs = checks.check_int(epochs, "epochs", 1)
+        batch_size = checks.check_int(batch_size, "batch_size", 1)
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise ValueError("validation_data must be a pair (x_val, y_val)")
@@ -249,15 +321,14 @@ class Sequential:
         if validation_data is not None:
             history.update(val_loss=[], val_accuracy=[])
         rng = np.random.default_rng(seed)
-        stream = _progress_file() if progress else sys.stdout
+        stream = progress_stream() if progress else sys.stdout
         count = x.shape[0]
         batches = math.ceil(count / batch_size)
         for epoch in range(epochs):
             order = rng.permutation(count) if shuffle else np.arange(count)
             bar = tqdm.tqdm(
                 total=batches, desc=f"epoch {epoch + 1}/{epochs}", bar_format=PROGRESS_FORMAT,
-                file=stream, disable=not progress, mininterval=1.0,
-                ascii=False,
+                file=stream, disable=not progress, mininterval=1.0, ascii=False,
             )
             total_loss, correct = 0.0, 0
             for batch in range(batches):
@@ -281,23 +352,38 @@ class Sequential:
             bar.close()
         return history
 
-    def predict(self, x, batch_size=1000):
-        """Class probabilities for every example, shape (N, K), in batches to bound memory."""
-        x, _ = self._check_data(x, None, "x", None)
-        batch_size = validation.check_int(batch_size, "batch_size", 1)
-        logits = [self.forward(x[start : start + batch_size]) for start in range(0, x.shape[0], batch_size)]
-        if not logits:
+    def _batched_logits(self, x, batch_size):
+        """Logits of every example, a batch at a time so memory stays that of one batch."""
+        self._check_classifier()
+        batch_size = checks.check_int(batch_size, "batch_size", 1)
+        if x.shape[0] == 0:
             raise ValueError(f"x must hold at least one example, got shape {x.shape}")
-        return ops.softmax(np.concatenate(logits), axis=1)
+        return np.concatenate([self.logits(x[start : start + batch_size]) for start in range(0, x.shape[0], batch_size)])
 
-    def evaluate(self, x, y, batch_size=1000):
+    def predict(self, x, batch_size=500):
+        """Class probabilities for every example, shape (N, K), at inference (dropout off).
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, *input_shape)
+        batch_size : int, default 500
+            Examples per step; bounds the memory (one batch's activations).
+
+        Returns
+        -------
+        ndarray of shape (N, K)
+        """
+        x, _ = self._check_data(x, None, "x", None)
+        return ops.softmax(self._batched_logits(x, batch_size), axis=1)
+
+    def evaluate(self, x, y, batch_size=500):
         """Mean loss and accuracy on a data set, with dropout off.
 
         Parameters
         ----------
         x : ndarray of shape (N, *input_shape)
         y : ndarray of int, shape (N,)
-        batch_size : int, default 1000
+        batch_size : int, default 500
 
         Returns
         -------
@@ -306,14 +392,6 @@ class Sequential:
             The fraction of examples whose most probable class is the label.
         """
         x, y = self._check_data(x, y, "x", "y")
-        batch_size = validation.check_int(batch_size, "batch_size", 1)
-        if x.shape[0] == 0:
-            raise ValueError(f"x must hold at least one example, got shape {x.shape}")
-        total_loss, correct = 0.0, 0
-        for start in range(0, x.shape[0], batch_size):
-            logits = self.forward(x[start : start + batch_size])
-            labels = y[start : start + batch_size]
-            loss, _ = gradients.softmax_cross_entropy(logits, labels)
-            total_loss += loss * len(labels)
-            correct += int(np.count_nonzero(logits.argmax(axis=1) == labels))
-        return total_loss / x.shape[0], correct / x.shape[0]
+        logits = self._batched_logits(x, batch_size)
+        loss, _ = losses.softmax_cross_entropy(logits, y)
+        return loss, float(np.mean(logits.argmax(axis=1) == y))

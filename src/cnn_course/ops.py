@@ -7,27 +7,13 @@ Arrays are channels-last like Keras: images ``(N, H, W, C)``, kernels
 ``(kh, kw, C_in, C_out)``.
 """
 
-from cnn_course.activations import relu, sigmoid, softmax, tanh
-from cnn_course.convolution import conv2d, conv_output_size, correlate2d, im2col, pad2d, padding_amounts
-from cnn_course.dense import dense, dropout, flatten
-from cnn_course.pooling import avg_pool2d, global_avg_pool2d, global_max_pool2d, max_pool2d
+from cnn_course import activations, convolution, dense, pooling
 
-__all__ = [
-    "conv_output_size",
-    "padding_amounts",
-    "pad2d",
-    "correlate2d",
-    "im2col",
-    "conv2d",
-    "max_pool2d",
-    "avg_pool2d",
-    "global_avg_pool2d",
-    "global_max_pool2d",
-    "relu",
-    "sigmoid",
-    "tanh",
-    "softmax",
-    "dense",
-    "flatten",
-    "dropout",
-]
+# Every public name of the four modules (built before the imports below, which
+# rebind ``dense`` from the module to its function).
+__all__ = [*convolution.__all__, *pooling.__all__, *activations.__all__, *dense.__all__]
+
+from cnn_course.activations import *  # noqa: E402,F401,F403
+from cnn_course.convolution import *  # noqa: E402,F401,F403
+from cnn_course.dense import *  # noqa: E402,F401,F403
+from cnn_course.pooling import *  # noqa: E402,F401,F403

@@ -9,7 +9,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnn_course import validation
+from cnn_course import checks
 
 __all__ = ["show_images", "show_array", "show_feature_maps"]
 
@@ -36,7 +36,7 @@ def show_images(images, titles=None, columns=10, cmap="gray", size=1.2, suptitle
     images = np.asarray(images)
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
-    validation.check_rank(images, 3, "images", "(N, H, W) or (N, H, W, 1)")
+    checks.check_rank(images, 3, "images", "(N, H, W) or (N, H, W, 1)")
     if titles is not None and len(titles) != len(images):
         raise ValueError(f"titles must have one entry per image ({len(images)}), got {len(titles)}")
     columns = max(1, min(columns, len(images)))
@@ -77,7 +77,7 @@ def show_array(array, ax=None, cmap="gray", annotate=True, fmt="{:.0f}", title=N
     matplotlib.figure.Figure
     """
     array = np.asarray(array)
-    validation.check_rank(array, 2, "array", "(H, W)")
+    checks.check_rank(array, 2, "array", "(H, W)")
     if ax is None:
         side = min(9.0, 0.45 * max(array.shape) + 1.5)
         _, ax = plt.subplots(figsize=(side, side))
@@ -116,7 +116,7 @@ def show_feature_maps(maps, titles=None, columns=8, cmap="viridis", size=1.5, su
     matplotlib.figure.Figure
     """
     maps = np.asarray(maps)
-    validation.check_rank(maps, 3, "maps", "(H, W, C)")
+    checks.check_rank(maps, 3, "maps", "(H, W, C)")
     channels = maps.shape[-1]
     titles = [f"channel {k}" for k in range(channels)] if titles is None else list(titles)
     if len(titles) != channels:

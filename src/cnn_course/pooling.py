@@ -6,7 +6,7 @@ summarises each window of each channel by its largest value or its mean.
 
 import numpy as np
 
-from cnn_course import convolution, validation
+from cnn_course import checks, convolution
 
 __all__ = ["max_pool2d", "avg_pool2d", "global_avg_pool2d", "global_max_pool2d"]
 
@@ -17,13 +17,12 @@ def _pool_windows(x, pool_size, stride, padding, fill):
     Both pools reduce over the same ``ph * pw`` slices; the padded border is
     filled with ``fill`` (-inf for max pooling, 0 for average pooling).
     """
-    x = validation.as_float_array(x, "x")
-    validation.check_rank(x, 4, "x", "(N, H, W, C)")
-    ph, pw = validation.check_positive_pair(pool_size, "pool_size")
-    sh, sw = (ph, pw) if stride is None else validation.check_positive_pair(stride, "stride")
-    if padding not in validation.PADDING_WORDS:
-        raise ValueError(f"padding must be 'valid' or 'same' for pooling, got {padding!r}")
-    pads, (out_h, out_w) = convolution._window_plan(x.shape[1:3], (ph, pw), (sh, sw), padding, "pool_size")
+    x = checks.as_float_array(x, "x")
+    checks.check_rank(x, 4, "x", "(N, H, W, C)")
+    ph, pw = checks.check_positive_pair(pool_size, "pool_size")
+    sh, sw = (ph, pw) if stride is None else checks.check_positive_pair(stride, "stride")
+    checks.check_padding(padding, allow_amount=False)
+    pads, (out_h, out_w) = convolution.window_plan(x.shape[1:3], (ph, pw), (sh, sw), padding, "pool_size")
     if any(sum(p) for p in pads):
         x = convolution.pad2d(x, pads, value=fill)
     for i in range(ph):
@@ -89,8 +88,8 @@ def avg_pool2d(x, pool_size=2, stride=None, padding="valid"):
 
 def _check_feature_maps(x):
     """Return ``x`` as a float ``(N, H, W, C)`` array with at least one pixel per map."""
-    x = validation.as_float_array(x, "x")
-    validation.check_rank(x, 4, "x", "(N, H, W, C)")
+    x = checks.as_float_array(x, "x")
+    checks.check_rank(x, 4, "x", "(N, H, W, C)")
     if x.shape[1] < 1 or x.shape[2] < 1:
         # The mean or maximum of an empty map is undefined (NumPy would warn and return nan).
         raise ValueError(f"x must have shape (N, H, W, C) with H >= 1 and W >= 1, got shape {x.shape}")

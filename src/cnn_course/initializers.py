@@ -1,0 +1,45 @@
+"""Random initial weights.
+
+Introduced in the chapter "Putting it together"; every trainable layer of
+``cnn_course.layers`` draws its weights here.
+"""
+
+import math
+
+import numpy as np
+
+from cnn_course import checks
+
+__all__ = ["he_normal"]
+
+
+def he_normal(shape, rng, dtype="float32"):
+    """Random weights for a layer followed by ReLU (He initialisation).
+
+    Draws from a normal distribution with mean 0 and standard deviation
+    ``sqrt(2 / fan_in)``, where ``fan_in`` is the number of inputs of one
+    output unit: ``kh * kw * C_in`` for a kernel, ``D_in`` for dense weights.
+    This keeps the size of the activations about the same from layer to layer.
+    (Keras's ``HeNormal`` draws from a *truncated* normal; the idea is the same.)
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(kh, kw, C_in, C_out)`` for a kernel or ``(D_in, D_out)`` for dense weights.
+    rng : numpy.random.Generator
+        Pass a seeded one, ``np.random.default_rng(0)``, for reproducible weights.
+    dtype : str or numpy.dtype, default "float32"
+
+    Returns
+    -------
+    ndarray of shape ``shape``
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    shape = tuple(shape)
+    if len(shape) < 2:
+        raise ValueError(f"shape must be (kh, kw, C_in, C_out) or (D_in, D_out), got {shape}")
+    for size in shape:
+        checks.check_int(size, "every size in shape", 1)
+    fan_in = math.prod(shape[:-1])
+    return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape).astype(dtype)
