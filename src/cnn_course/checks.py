@@ -84,12 +84,14 @@ def _is_whole_number(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _int_pair(value, message):
-    """``value`` as a pair of ints (an int means the same along height and width), else TypeError(message)."""
+def _int_pair(value, name, minimum, too_small):
+    """``value`` as a pair of ints of at least ``minimum`` (an int is the same along height and width)."""
     pair = (value, value) if not isinstance(value, (tuple, list)) else tuple(value)
     if len(pair) != 2 or not all(_is_whole_number(v) for v in pair):
-        raise TypeError(message)
-    return pair
+        raise TypeError(f"{name} must be an int or a pair of ints (height, width), got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(too_small)
+    return int(pair[0]), int(pair[1])
 
 
 def check_int(value, name, minimum):
@@ -132,10 +134,7 @@ def check_positive_pair(value, name):
     -------
     tuple of (int, int)
     """
-    pair = _int_pair(value, f"{name} must be an int or a pair of ints (height, width), got {value!r}")
-    if min(pair) < 1:
-        raise ValueError(f"{name} must be at least 1 in each direction, got {value!r}")
-    return int(pair[0]), int(pair[1])
+    return _int_pair(value, name, 1, f"{name} must be at least 1 in each direction, got {value!r}")
 
 
 def check_padding_amount(value, name="padding"):
@@ -153,10 +152,7 @@ def check_padding_amount(value, name="padding"):
     -------
     tuple of (int, int)
     """
-    pair = _int_pair(value, f"{name} must be an int or a pair of ints (height, width), got {value!r}")
-    if min(pair) < 0:
-        raise ValueError(f"{name} must not be negative, got {value!r}")
-    return int(pair[0]), int(pair[1])
+    return _int_pair(value, name, 0, f"{name} must not be negative, got {value!r}")
 
 
 def check_padding(padding, allow_amount=True, name="padding"):
