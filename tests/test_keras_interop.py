@@ -374,8 +374,8 @@ def test_correspondence_is_one_table_for_every_layer(keras):
     [
         (lambda L: L.BatchNormalization(name="my_norm"), (12, 12, 2),
          r"layer 'my_norm' \(BatchNormalization\): no counterpart in cnn_course.layers; supported: Conv2D, Dense"),
-        (lambda L: L.Conv2D(2, 3, dilation_rate=2, name="dilated"), (12, 12, 2),
-         r"layer 'dilated' \(Conv2D\): dilated or grouped convolution is not supported"),
+        (lambda L: L.Conv2D(2, 3, groups=2, name="grouped"), (12, 12, 2),
+         r"layer 'grouped' \(Conv2D\): grouped convolution is not supported"),
         (lambda L: L.Conv2D(2, 3, data_format="channels_first", name="first"), (2, 12, 12),
          r"layer 'first' \(Conv2D\): data_format='channels_first'; only channels_last is supported"),
         (lambda L: L.Activation("tanh", name="squash"), (12, 12, 2),

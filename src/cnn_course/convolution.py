@@ -28,13 +28,14 @@ __all__ = [
 _CHUNK_BYTES = 4 * 2**20
 
 
-def padding_amounts(size, kernel_size, stride=1, padding=0):
+def padding_amounts(size, kernel_size, stride=1, padding=0, dilation=1):
     """Return the zeros added ``(before, after)`` along one axis.
 
     ``"valid"`` adds nothing, an int ``p`` adds ``p`` on both sides, and
     ``"same"`` follows TensorFlow: the output has ``ceil(size / stride)``
-    cells and the total padding ``max((out - 1) * stride + kernel_size - size, 0)``
-    is split with the odd cell at the end (bottom or right).
+    cells and the total padding ``max((out - 1) * stride + k - size, 0)``,
+    with ``k = dilation * (kernel_size - 1) + 1`` the kernel's extent, is
+    split with the odd cell at the end (bottom or right).
 
     Introduced in the chapter "Padding and stride".
 
@@ -48,6 +49,8 @@ def padding_amounts(size, kernel_size, stride=1, padding=0):
         Step between two windows.
     padding : {"valid", "same"} or int
         The padding rule.
+    dilation : int, default 1
+        The step between the kernel's taps (1: an ordinary kernel).
 
     Returns
     -------
@@ -57,6 +60,7 @@ def padding_amounts(size, kernel_size, stride=1, padding=0):
     size = checks.check_int(size, "size", 0)
     kernel_size = checks.check_int(kernel_size, "kernel_size", 1)
     stride = checks.check_int(stride, "stride", 1)
+    extent = checks.check_int(dilation, "dilation", 1) * (kernel_size - 1) + 1
     if isinstance(padding, (tuple, list)):
         raise TypeError(f"padding for one axis must be 'valid', 'same' or an int, got {padding!r}")
     padding = checks.check_padding(padding)
@@ -64,16 +68,17 @@ def padding_amounts(size, kernel_size, stride=1, padding=0):
         return 0, 0
     if padding == "same":
         out = math.ceil(size / stride)
-        total = max((out - 1) * stride + kernel_size - size, 0)
+        total = max((out - 1) * stride + extent - size, 0)
         return total // 2, total - total // 2
     return padding  # (p, p): p zeros before and after
 
 
-def conv_output_size(size, kernel_size, stride=1, padding=0):
+def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
     """Return the output length of a convolution or pooling along one axis.
 
-    ``floor((size + 2 * padding - kernel_size) / stride) + 1`` for an int
-    padding (``"valid"`` means 0), and ``ceil(size / stride)`` for ``"same"``.
+    ``floor((size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1``
+    for an int padding (``"valid"`` means 0), and ``ceil(size / stride)`` for
+    ``"same"``. With ``dilation = 1`` the numerator is ``size + 2 * padding - kernel_size``.
 
     Introduced in the chapter "Padding and stride".
 
@@ -87,6 +92,9 @@ def conv_output_size(size, kernel_size, stride=1, padding=0):
         Step between windows, at least 1. A *larger* stride gives a *smaller* output.
     padding : {"valid", "same"} or int, default 0
         Zeros added on each side.
+    dilation : int, default 1
+        The step between the kernel's taps; the kernel then spans
+        ``dilation * (kernel_size - 1) + 1`` input cells.
 
     Returns
     -------
@@ -98,17 +106,16 @@ def conv_output_size(size, kernel_size, stride=1, padding=0):
         If the kernel is larger than the padded input, or an argument is out of range.
     """
     size = checks.check_int(size, "size", 1)
-    before, after = padding_amounts(size, kernel_size, stride, padding)
+    before, after = padding_amounts(size, kernel_size, stride, padding, dilation)
     padded = size + before + after
-    if kernel_size > padded:
-        raise ValueError(
-            f"kernel_size {kernel_size} is larger than the padded input "
-            f"(size {size} + padding {before + after} = {padded})"
-        )
-    return (padded - kernel_size) // stride + 1
+    extent = dilation * (kernel_size - 1) + 1
+    if extent > padded:
+        spans = f"kernel_size {kernel_size}" + (f" with dilation {dilation} spans {extent} cells and" if dilation > 1 else "")
+        raise ValueError(f"{spans} is larger than the padded input (size {size} + padding {before + after} = {padded})")
+    return (padded - extent) // stride + 1
 
 
-def window_plan(shape, window, stride, padding, window_name="window"):
+def window_plan(shape, window, stride, padding, window_name="window", dilation=(1, 1)):
     """Padding and output size along height and width for a sliding window.
 
     The one shape rule that convolution, pooling, their backward passes and
@@ -123,6 +130,8 @@ def window_plan(shape, window, stride, padding, window_name="window"):
     padding : {"valid", "same"}, int or tuple of (int, int)
     window_name : str, default "window"
         How an error message calls the window (``"kernel"``, ``"pool_size"``).
+    dilation : tuple of (int, int), default (1, 1)
+        The step between the window's taps; it spans ``d * (k - 1) + 1`` cells.
 
     Returns
     -------
@@ -133,15 +142,17 @@ def window_plan(shape, window, stride, padding, window_name="window"):
     """
     padding = checks.check_padding(padding)
     per_axis = padding if isinstance(padding, tuple) else (padding, padding)
-    pads = tuple(padding_amounts(n, k, s, p) for n, k, s, p in zip(shape, window, stride, per_axis))
+    pads = tuple(padding_amounts(n, k, s, p, d) for n, k, s, p, d in zip(shape, window, stride, per_axis, dilation))
     padded = tuple(n + before + after for n, (before, after) in zip(shape, pads))
-    if window[0] > padded[0] or window[1] > padded[1]:
+    extent = tuple(d * (k - 1) + 1 for k, d in zip(window, dilation))
+    if extent[0] > padded[0] or extent[1] > padded[1]:
+        spans = f" spans {extent} with dilation {tuple(dilation)} and" if tuple(dilation) != (1, 1) else ""
         raise ValueError(
-            f"{window_name} of height x width {tuple(window)} is larger than the input: x has "
+            f"{window_name} of height x width {tuple(window)}{spans} is larger than the input: x has "
             f"height x width {tuple(shape)}, {padded} after padding={padding!r}; "
             f"{window_name} needs at most {padded}"
         )
-    outs = tuple((p - k) // s + 1 for p, k, s in zip(padded, window, stride))
+    outs = tuple((p - e) // s + 1 for p, e, s in zip(padded, extent, stride))
     return pads, outs
 
 
@@ -217,7 +228,7 @@ def correlate2d(image, kernel):
     return out
 
 
-def im2col(x, window, stride=1, padding="valid"):
+def im2col(x, window, stride=1, padding="valid", dilation=1):
     """Copy every window of ``x`` into one row, so a convolution is one matrix product.
 
     Introduced in the chapter "Several filters and channels".
@@ -229,41 +240,42 @@ def im2col(x, window, stride=1, padding="valid"):
         Window size ``(kh, kw)``.
     stride : int or tuple of (int, int), default 1
     padding : {"valid", "same"}, int or tuple of (int, int), default "valid"
+    dilation : int or tuple of (int, int), default 1
+        The step between the window's taps (chapter "Padding and stride").
 
     Returns
     -------
     ndarray of shape (N, H', W', kh, kw, C)
-        ``columns[n, i, j]`` is the window whose top-left corner sits at
-        ``(i * stride_h, j * stride_w)`` of the padded input; reshaped to
-        ``(N * H' * W', kh * kw * C)`` it multiplies a kernel reshaped to
-        ``(kh * kw * C, C_out)``.
+        ``columns[n, i, j, u, v]`` is the padded input's pixel
+        ``(i * stride_h + u * dilation_h, j * stride_w + v * dilation_w)``;
+        reshaped to ``(N * H' * W', kh * kw * C)`` it multiplies a kernel
+        reshaped to ``(kh * kw * C, C_out)``.
     """
     x = checks.as_float_array(x, "x")
     checks.check_rank(x, 4, "x", "(N, H, W, C)")
-    windows = _window_view(x, window, stride, padding)
-    n, out_h, out_w, kh, _ = windows.shape
     # One copy of the strided view builds the whole matrix.
-    return np.ascontiguousarray(windows).reshape(n, out_h, out_w, kh, -1, x.shape[3])
+    return np.ascontiguousarray(_window_view(x, window, stride, padding, dilation))
 
 
-def window_offsets(window, stride, out_size):
+def window_offsets(window, stride, out_size, dilation=(1, 1)):
     """The slice of the padded input that each offset ``(u, v)`` of a window reads.
 
     Yields ``(u, v, where)`` for every cell of a ``(kh, kw)`` window, where
     ``padded[where]`` has shape ``(N, H', W', C)``.
 
     Offset ``(u, v)`` of the window at output cell ``(i, j)`` reads padded
-    pixel ``(i * stride_h + u, j * stride_w + v)``; for a fixed offset these
-    pixels form one strided slice, so a backward pass is ``kh * kw`` slice
-    additions instead of a loop over every output cell.
+    pixel ``(i * stride_h + u * dilation_h, j * stride_w + v * dilation_w)``;
+    for a fixed offset these pixels form one strided slice, so a backward pass
+    is ``kh * kw`` slice additions instead of a loop over every output cell.
     """
-    (kh, kw), (sh, sw), (out_h, out_w) = window, stride, out_size
+    (kh, kw), (sh, sw), (out_h, out_w), (dh, dw) = window, stride, out_size, dilation
     for u in range(kh):
         for v in range(kw):
-            yield u, v, (slice(None), slice(u, u + sh * (out_h - 1) + 1, sh), slice(v, v + sw * (out_w - 1) + 1, sw))
+            top, left = u * dh, v * dw
+            yield u, v, (slice(None), slice(top, top + sh * (out_h - 1) + 1, sh), slice(left, left + sw * (out_w - 1) + 1, sw))
 
 
-def col2im(columns, input_shape, window, stride=1, padding="valid"):
+def col2im(columns, input_shape, window, stride=1, padding="valid", dilation=1):
     """Add every window row of ``columns`` back onto the pixels it was copied from.
 
     The adjoint of :func:`im2col`: where windows
@@ -283,6 +295,7 @@ def col2im(columns, input_shape, window, stride=1, padding="valid"):
         ``(kh, kw)``.
     stride : int or tuple of (int, int), default 1
     padding : {"valid", "same"}, int or tuple of (int, int), default "valid"
+    dilation : int or tuple of (int, int), default 1
 
     Returns
     -------
@@ -291,11 +304,12 @@ def col2im(columns, input_shape, window, stride=1, padding="valid"):
     columns = checks.as_float_array(columns, "columns")
     kh, kw = checks.check_positive_pair(window, "window")
     sh, sw = checks.check_positive_pair(stride, "stride")
+    dilation = checks.check_positive_pair(dilation, "dilation")
     input_shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
     if input_shape is None or len(input_shape) != 4 or not all(isinstance(size, (int, np.integer)) for size in input_shape):
         raise ValueError(f"input_shape must be the 4 sizes (N, H, W, C) of im2col's input, got {input_shape!r}")
     n, height, width, channels = input_shape
-    pads, (out_h, out_w) = window_plan((height, width), (kh, kw), (sh, sw), padding, "window")
+    pads, (out_h, out_w) = window_plan((height, width), (kh, kw), (sh, sw), padding, "window", dilation)
     expected = (n, out_h, out_w, kh, kw, channels)
     if columns.shape != expected:
         raise ValueError(f"columns must have shape (N, H', W', kh, kw, C) = {expected}, got shape {columns.shape}")
@@ -304,20 +318,21 @@ def col2im(columns, input_shape, window, stride=1, padding="valid"):
     # One transposed copy puts each window offset's values side by side in
     # memory, which makes the kh * kw additions below about twice as fast.
     by_offset = np.ascontiguousarray(columns.transpose(3, 4, 0, 1, 2, 5))
-    for u, v, where in window_offsets((kh, kw), (sh, sw), (out_h, out_w)):
+    for u, v, where in window_offsets((kh, kw), (sh, sw), (out_h, out_w), dilation):
         padded[where] += by_offset[u, v]
     return padded[:, top : top + height, left : left + width, :]
 
 
-def _window_view(x, window, stride, padding):
-    """Every window of ``x`` as a read-only strided view, shape (N, H', W', kh, kw * C).
+def _window_view(x, window, stride, padding, dilation=1):
+    """Every window of ``x`` as a read-only strided view, shape (N, H', W', kh, kw, C).
 
     Pads ``x`` first when ``padding`` asks for it (a copy); the windows themselves
     are not copied.
     """
     kh, kw = checks.check_positive_pair(window, "window")
     sh, sw = checks.check_positive_pair(stride, "stride")
-    pads, (out_h, out_w) = window_plan(x.shape[1:3], (kh, kw), (sh, sw), padding, "window")
+    dh, dw = checks.check_positive_pair(dilation, "dilation")
+    pads, (out_h, out_w) = window_plan(x.shape[1:3], (kh, kw), (sh, sw), padding, "window", (dh, dw))
     if any(sum(p) for p in pads):
         x = pad2d(x, pads)
     x = np.ascontiguousarray(x)
@@ -327,26 +342,28 @@ def _window_view(x, window, stride, padding):
     # channel stride of 0 and still counts as contiguous), so the step between
     # neighbouring numbers is the item size, not x.strides[3].
     step_c = x.itemsize
-    # In a C-ordered (N, H, W, C) array the kw * C numbers of one window row are
-    # contiguous, so every window is a strided *view* of x with no copy: axis 3
-    # walks the kh rows of the window, axis 4 one row's kw * C numbers.
+    # Every window is a strided *view* of x with no copy: axes 1 and 2 move the
+    # window by the stride, axes 3 and 4 walk its kh x kw taps (dilation apart),
+    # axis 5 the channels. (Without dilation a window row's kw * C numbers are
+    # contiguous, and NumPy copies them as one run.)
     return np.lib.stride_tricks.as_strided(
         x,
-        shape=(n, out_h, out_w, kh, kw * channels),
-        strides=(step_n, step_h * sh, step_w * sw, step_h, step_c),
+        shape=(n, out_h, out_w, kh, kw, channels),
+        strides=(step_n, step_h * sh, step_w * sw, step_h * dh, step_w * dw, step_c),
         writeable=False,
     )
 
 
-def conv2d(x, kernel, bias=None, stride=1, padding="valid"):
+def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
     """2-D convolution (cross-correlation) of a batch of images, like ``tf.nn.conv2d``.
 
     Vectorised with :func:`im2col` and one matrix product. Introduced in the
     chapters "Convolution" and "Several filters and channels".
 
-    Output size per axis: ``floor((n + 2p - k) / s) + 1`` for an int padding
-    ``p`` (``"valid"`` is ``p = 0``) and ``ceil(n / s)`` for ``"same"``, whose
-    odd extra zero goes to the bottom/right as in TensorFlow.
+    Output size per axis: ``floor((n + 2p - d(k - 1) - 1) / s) + 1`` for an
+    int padding ``p`` (``"valid"`` is ``p = 0``; without dilation, ``d = 1``,
+    the numerator is ``n + 2p - k``) and ``ceil(n / s)`` for ``"same"``,
+    whose odd extra zero goes to the bottom/right as in TensorFlow.
 
     Parameters
     ----------
@@ -358,6 +375,9 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid"):
         Added to every pixel of each output channel.
     stride : int or tuple of (int, int), default 1
     padding : {"valid", "same"}, int or tuple of (int, int), default "valid"
+    dilation : int or tuple of (int, int), default 1
+        The step between the kernel's taps, like ``tf.nn.conv2d(dilations=)``:
+        a 3 x 3 kernel with dilation 2 reads a 5 x 5 patch, every other pixel.
 
     Returns
     -------
@@ -372,7 +392,7 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid"):
         if bias.shape != (c_out,):
             raise ValueError(f"bias must have shape (C_out,) = ({c_out},), got shape {bias.shape}")
     dtype = np.result_type(x, kernel)
-    windows = _window_view(x.astype(dtype, copy=False), (kh, kw), stride, padding)
+    windows = _window_view(x.astype(dtype, copy=False), (kh, kw), stride, padding, dilation)
     n, out_h, out_w = windows.shape[:3]
     weights = kernel.astype(dtype, copy=False).reshape(kh * kw * c_in, c_out)
     out = np.empty((n, out_h, out_w, c_out), dtype)
@@ -381,7 +401,7 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid"):
     # at a time fit in the CPU's cache, which makes conv2d about 1.5 times faster
     # (benchmarks/conv2d_vs_tensorflow.py). Each chunk is the same matrix product.
     images_per_chunk = max(1, _CHUNK_BYTES // (out_h * out_w * kh * kw * c_in * np.dtype(dtype).itemsize))
-    columns = np.empty((min(images_per_chunk, n), out_h, out_w, kh, kw * c_in), dtype)
+    columns = np.empty((min(images_per_chunk, n), out_h, out_w, kh, kw, c_in), dtype)
     for start in range(0, n, images_per_chunk):
         stop = min(start + images_per_chunk, n)
         chunk_columns = columns[: stop - start]

@@ -38,7 +38,7 @@ def _check_grad_output(grad_output, expected_shape, what):
     return grad_output
 
 
-def conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", columns=None, need_grad_x=True):
+def conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", columns=None, need_grad_x=True, dilation=1):
     """Gradients of :func:`cnn_course.ops.conv2d` with respect to its input, kernel and bias.
 
     The forward pass is one matrix product ``out = columns @ K + b``, with
@@ -73,6 +73,8 @@ def conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", columns=N
     need_grad_x : bool, default True
         ``False`` skips ``grad_x`` (returned as None): the first layer of a
         network does not need the gradient with respect to the images.
+    dilation : int or tuple of (int, int), default 1
+        The same ``dilation`` as the forward pass.
 
     Returns
     -------
@@ -83,11 +85,12 @@ def conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", columns=N
     x, kernel = checks.check_conv_operands(x, kernel)
     kh, kw, c_in, c_out = kernel.shape
     strides = checks.check_positive_pair(stride, "stride")
-    pads, (out_h, out_w) = convolution.window_plan(x.shape[1:3], (kh, kw), strides, padding, "kernel")
+    dilation = checks.check_positive_pair(dilation, "dilation")
+    pads, (out_h, out_w) = convolution.window_plan(x.shape[1:3], (kh, kw), strides, padding, "kernel", dilation)
     n, height, width, _ = x.shape
     grad_output = _check_grad_output(grad_output, (n, out_h, out_w, c_out), "convolution's output (N, H', W', C_out)")
     if columns is None:
-        columns = convolution.im2col(x, (kh, kw), stride=strides, padding=padding)
+        columns = convolution.im2col(x, (kh, kw), stride=strides, padding=padding, dilation=dilation)
     elif columns.shape != (n, out_h, out_w, kh, kw, c_in):
         raise ValueError(
             f"columns must have shape (N, H', W', kh, kw, C_in) = {(n, out_h, out_w, kh, kw, c_in)}, "
@@ -104,7 +107,7 @@ def conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", columns=N
     # gradient is one small product, added onto that slice.
     (top, bottom), (left, right) = pads
     grad_padded = np.zeros((n, height + top + bottom, width + left + right, c_in), dtype=grad_kernel.dtype)
-    for u, v, where in convolution.window_offsets((kh, kw), strides, (out_h, out_w)):
+    for u, v, where in convolution.window_offsets((kh, kw), strides, (out_h, out_w), dilation):
         grad_padded[where] += (grad_rows @ kernel[u, v].T).reshape(n, out_h, out_w, c_in)
     return grad_padded[:, top : top + height, left : left + width, :], grad_kernel, grad_bias
 

@@ -23,7 +23,8 @@ __all__ = ["CORRESPONDENCE", "AUGMENTATION_LAYERS", "from_keras", "to_keras"]
 
 # (our layer class, Keras's layer class name, {our setting: Keras's config key}).
 CORRESPONDENCE = (
-    (layers.Conv2D, "Conv2D", {"filters": "filters", "kernel_size": "kernel_size", "stride": "strides", "padding": "padding"}),
+    (layers.Conv2D, "Conv2D", {"filters": "filters", "kernel_size": "kernel_size", "stride": "strides", "padding": "padding",
+                               "dilation": "dilation_rate"}),
     (layers.Dense, "Dense", {"units": "units"}),
     (layers.MaxPool2D, "MaxPooling2D", {"pool_size": "pool_size", "stride": "strides", "padding": "padding"}),
     (layers.AvgPool2D, "AveragePooling2D", {"pool_size": "pool_size", "stride": "strides", "padding": "padding"}),
@@ -64,8 +65,8 @@ def _check_keras_options(layer, config):
     """Refuse the Keras options that have no counterpart here (the message names the layer)."""
     if config.get("data_format", "channels_last") != "channels_last":
         _refuse(layer, f"data_format={config['data_format']!r}; only channels_last is supported")
-    if tuple(config.get("dilation_rate", (1, 1))) not in ((1, 1), (1,)) or config.get("groups", 1) != 1:
-        _refuse(layer, "dilated or grouped convolution is not supported")
+    if config.get("groups", 1) != 1:
+        _refuse(layer, "grouped convolution is not supported")
     if type(layer).__name__ == "ReLU" and (
         config.get("max_value") is not None or float(config.get("negative_slope", 0)) or float(config.get("threshold", 0))
     ):

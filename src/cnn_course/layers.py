@@ -241,21 +241,27 @@ class Conv2D(Layer):
     kernel_size : int or tuple of (int, int)
     stride : int or tuple of (int, int), default 1
     padding : {"valid", "same"}, int or tuple of (int, int), default "valid"
+    dilation : int or tuple of (int, int), default 1
+        The step between the kernel's taps; the kernel then spans
+        ``dilation * (kernel_size - 1) + 1`` pixels (chapter "Padding and stride").
     name : str, optional
     """
 
     default_name = "conv"
 
-    def __init__(self, filters, kernel_size, stride=1, padding="valid", name=None):
+    def __init__(self, filters, kernel_size, stride=1, padding="valid", dilation=1, name=None):
         super().__init__(name)
         self.filters = checks.check_int(filters, "filters", 1)
         self.kernel_size = checks.check_positive_pair(kernel_size, "kernel_size")
         self.stride = checks.check_positive_pair(stride, "stride")
         self.padding = checks.check_padding(padding)
+        self.dilation = checks.check_positive_pair(dilation, "dilation")
 
     def _build(self, input_shape, rng, dtype):
         _check_image_shape(input_shape)
-        _, (out_h, out_w) = convolution.window_plan(input_shape[:2], self.kernel_size, self.stride, self.padding, "kernel")
+        _, (out_h, out_w) = convolution.window_plan(
+            input_shape[:2], self.kernel_size, self.stride, self.padding, "kernel", self.dilation
+        )
         self.params = {
             "kernel": initializers.he_normal(self.kernel_size + (input_shape[2], self.filters), rng, dtype),
             "bias": np.zeros(self.filters, dtype=dtype),
@@ -266,10 +272,10 @@ class Conv2D(Layer):
         kernel, bias = self.params["kernel"], self.params["bias"]
         x = x.astype(kernel.dtype, copy=False)
         if not training:
-            return ops.conv2d(x, kernel, bias, stride=self.stride, padding=self.padding), None
+            return ops.conv2d(x, kernel, bias, stride=self.stride, padding=self.padding, dilation=self.dilation), None
         # The same im2col product as ops.conv2d, for the whole batch, so that the
         # matrix can be kept for the backward pass.
-        columns = convolution.im2col(x, self.kernel_size, self.stride, self.padding)
+        columns = convolution.im2col(x, self.kernel_size, self.stride, self.padding, self.dilation)
         n, out_h, out_w = columns.shape[:3]
         output = columns.reshape(n * out_h * out_w, -1) @ kernel.reshape(-1, self.filters) + bias
         return output.reshape(n, out_h, out_w, self.filters), (x, columns)
@@ -277,7 +283,8 @@ class Conv2D(Layer):
     def _backward(self, grad_output, need_grad_input):
         x, columns = self._cache
         grad_x, self.grads["kernel"], self.grads["bias"] = gradients.conv2d_backward(
-            grad_output, x, self.params["kernel"], self.stride, self.padding, columns=columns, need_grad_x=need_grad_input
+            grad_output, x, self.params["kernel"], self.stride, self.padding, columns=columns,
+            need_grad_x=need_grad_input, dilation=self.dilation,
         )
         return grad_x
 
@@ -286,7 +293,8 @@ class Conv2D(Layer):
         return out_h * out_w * math.prod(self.params["kernel"].shape)
 
     def window(self):
-        return self.kernel_size, self.stride
+        # A dilated kernel spans d (k - 1) + 1 pixels, which is what the receptive field grows by.
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation)), self.stride
 
 
 class _Pool2D(Layer):
