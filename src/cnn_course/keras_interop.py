@@ -21,8 +21,8 @@ from cnn_course import layers, model, quiet_tensorflow
 
 __all__ = ["CORRESPONDENCE", "AUGMENTATION_LAYERS", "from_keras", "to_keras"]
 
-# (our layer class, Keras's layer class name, {our setting: Keras's config key}).
 CORRESPONDENCE = (
+    # (our layer class, Keras's layer class name, {our setting: Keras's config key})
     (layers.Conv2D, "Conv2D", {"filters": "filters", "kernel_size": "kernel_size", "stride": "strides", "padding": "padding",
                                "dilation": "dilation_rate"}),
     (layers.Dense, "Dense", {"units": "units"}),
@@ -35,8 +35,10 @@ CORRESPONDENCE = (
     (layers.Softmax, "Softmax", {}),
 )
 
-# Keras layers that change images only while training; at inference they pass them through.
-AUGMENTATION_LAYERS = ("RandomTranslation", "RandomRotation", "RandomZoom", "RandomFlip", "RandomContrast", "RandomBrightness")
+AUGMENTATION_LAYERS = (
+    # Keras layers that change images only while training; at inference they pass them through.
+    "RandomTranslation", "RandomRotation", "RandomZoom", "RandomFlip", "RandomContrast", "RandomBrightness",
+)
 
 # Keras's activation names (of Activation layers and of the `activation` setting) and our layer for each.
 _ACTIVATIONS = {"linear": None, "relu": layers.ReLU, "softmax": layers.Softmax}
