@@ -8,6 +8,19 @@ from cnn_course import ops
 
 FLOAT_DTYPES = st.sampled_from([np.float32, np.float64])
 
+WINDOW_CASES = [
+    # (height, width, window (kh, kw), stride, padding): convolution and im2col settings that
+    # cover "valid", "same" (odd split included), explicit padding, strides and non-square windows.
+    (6, 6, (3, 3), 1, "valid"),
+    (6, 6, (3, 3), 1, "same"),
+    (7, 7, (3, 3), 2, "valid"),
+    (7, 6, (3, 3), 2, "same"),
+    (6, 7, (2, 3), (2, 1), "same"),
+    (5, 5, (3, 3), 1, 1),
+    (6, 5, (3, 2), 2, (1, 2)),
+    (8, 8, (4, 4), 2, "same"),
+]
+
 
 @st.composite
 def window_case(draw, max_size=9, max_window=4, explicit_padding=True):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from cnn_course import ops
 
 from numerics import assert_float64_close, assert_within, sum_tolerance
-from strategies import FLOAT_DTYPES, arrays, window_case
+from strategies import FLOAT_DTYPES, WINDOW_CASES, arrays, window_case
 
 
 def tf_conv2d(tf, x, kernel, stride, padding):
@@ -281,17 +281,7 @@ def test_conv2d_on_images_whose_channel_axis_was_added_with_newaxis(tf):
 
 # --- col2im, window_plan, window_offsets ------------------------------------------------
 
-COL2IM_CASES = [
-    # (height, width, window (kh, kw), stride, padding), the cases of test_gradients.py's CONV_CASES
-    (6, 6, (3, 3), 1, "valid"),
-    (6, 6, (3, 3), 1, "same"),
-    (7, 7, (3, 3), 2, "valid"),
-    (7, 6, (3, 3), 2, "same"),
-    (6, 7, (2, 3), (2, 1), "same"),
-    (5, 5, (3, 3), 1, 1),
-    (6, 5, (3, 2), 2, (1, 2)),
-    (8, 8, (4, 4), 2, "same"),
-]
+COL2IM_CASES = WINDOW_CASES  # the settings of the convolution backward tests too
 
 
 def test_col2im_is_the_adjoint_of_im2col():

@@ -6,6 +6,7 @@ import pytest
 from cnn_course import convolution, gradient_check, gradients, losses, ops
 
 from numerics import assert_float64_close
+from strategies import WINDOW_CASES
 
 TOLERANCE = 1e-6  # relative error allowed between a backward pass and centred differences (float64)
 
@@ -20,17 +21,7 @@ TOLERANCE = 1e-6  # relative error allowed between a backward pass and centred d
 LINEAR_STEP = 1e-3
 SMOOTH_STEP = 1e-4
 
-CONV_CASES = [
-    # (height, width, kernel (kh, kw), stride, padding)
-    (6, 6, (3, 3), 1, "valid"),
-    (6, 6, (3, 3), 1, "same"),
-    (7, 7, (3, 3), 2, "valid"),
-    (7, 6, (3, 3), 2, "same"),
-    (6, 7, (2, 3), (2, 1), "same"),
-    (5, 5, (3, 3), 1, 1),
-    (6, 5, (3, 2), 2, (1, 2)),
-    (8, 8, (4, 4), 2, "same"),
-]
+CONV_CASES = WINDOW_CASES
 
 POOL_CASES = [
     # (height, width, pool_size, stride, padding)
