@@ -421,3 +421,12 @@ def test_to_keras_refuses_an_explicit_padding_amount(padding, shown):
     net = model.Sequential([layers.Conv2D(2, 3, padding=padding), layers.Flatten(), layers.Dense(2)], (6, 6, 1))
     with pytest.raises(ValueError, match=rf"layer 'conv1' pads by {shown}, but Keras's Conv2D takes only 'valid' or 'same'"):
         keras_interop.to_keras(net)
+
+
+def test_to_keras_refuses_a_layer_it_has_no_counterpart_for():
+    class Twice(layers.ReLU):
+        pass
+
+    net = model.Sequential([layers.Flatten(), Twice(), layers.Dense(2)], (3, 3, 1))
+    with pytest.raises(ValueError, match=r"^to_keras cannot convert layer 'relu1' \(Twice\); supported: Conv2D, Dense"):
+        keras_interop.to_keras(net)

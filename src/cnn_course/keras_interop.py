@@ -176,6 +176,9 @@ def to_keras(sequential, logits=False):
         pairs = pairs[:-1]
     keras_layers = []
     for name, layer in pairs:
+        if type(layer) not in _BY_OUR_CLASS:
+            supported = ", ".join(ours.__name__ for ours in _BY_OUR_CLASS)
+            raise ValueError(f"to_keras cannot convert layer {name!r} ({type(layer).__name__}); supported: {supported}")
         keras_name, settings = _BY_OUR_CLASS[type(layer)]
         config = {keras_key: getattr(layer, ours_key) for ours_key, keras_key in settings.items()}
         if not isinstance(config.get("padding", "valid"), str):
