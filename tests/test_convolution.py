@@ -250,9 +250,39 @@ def test_conv2d_uint8_input_is_computed_in_float():
         ((1, 5, 5, 1), (0, 3, 1, 2), {}, ValueError, "kernel must have kh, kw and C_out of at least 1"),
     ],
 )
-def test_conv2d_bad_input(x_shape, kernel_shape, options, error, message):
+@pytest.mark.parametrize("conv", [ops.conv2d, ops.conv2d_loops], ids=["conv2d", "conv2d_loops"])
+def test_conv2d_bad_input(conv, x_shape, kernel_shape, options, error, message):
     with pytest.raises(error, match=message):
-        ops.conv2d(np.zeros(x_shape), np.zeros(kernel_shape), **options)
+        conv(np.zeros(x_shape), np.zeros(kernel_shape), **options)
+
+
+@given(case=window_case(), dilation=st.sampled_from([1, 2, (1, 2)]), use_bias=st.booleans(), data=st.data())
+def test_conv2d_loops_is_conv2d_written_out(case, dilation, use_bias, data):
+    """The readable version of chapter 2 and the fast one compute the same mathematics (float64)."""
+    (batch, height, width), window, stride, padding = case
+    x = data.draw(arrays(np.float64, (batch, height, width, 2)))
+    kernel = data.draw(arrays(np.float64, (*window, 2, 3)))
+    bias = data.draw(arrays(np.float64, (3,))) if use_bias else None
+    try:
+        fast = ops.conv2d(x, kernel, bias, stride=stride, padding=padding, dilation=dilation)
+    except ValueError as error:  # the dilated kernel does not fit: both must say so
+        with pytest.raises(ValueError, match="larger than the input"):
+            ops.conv2d_loops(x, kernel, bias, stride=stride, padding=padding, dilation=dilation)
+        assert "larger than the input" in str(error)
+        return
+    magnitude = ops.conv2d(np.abs(x), np.abs(kernel), None if bias is None else np.abs(bias), stride=stride, padding=padding, dilation=dilation)
+    assert_float64_close(ops.conv2d_loops(x, kernel, bias, stride=stride, padding=padding, dilation=dilation), fast, magnitude)
+
+
+def test_window_view_is_a_read_only_view_of_the_windows():
+    x = np.arange(2 * 5 * 6 * 3, dtype=np.float64).reshape(2, 5, 6, 3)
+    view = ops.window_view(x, (2, 3), stride=(1, 2))
+    assert view.shape == (2, 4, 2, 2, 3, 3)
+    assert np.shares_memory(view, x) and not view.flags.writeable
+    np.testing.assert_array_equal(view[1, 3, 1], x[1, 3:5, 2:5, :])
+    np.testing.assert_array_equal(ops.im2col(x, (2, 3), stride=(1, 2)), view)
+    with pytest.raises(ValueError, match=r"x must have shape \(N, H, W, C\)"):
+        ops.window_view(x[0], 2)
 
 
 def test_conv2d_rejects_non_numeric_input():

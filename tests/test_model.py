@@ -135,11 +135,11 @@ def test_describe_gives_the_shapes_forward_produces(padding):
 def test_summary_table_layout():
     net = forward_cnn("valid")
     lines = net.summary().splitlines()
-    assert lines[0].split() == ["Layer", "(type)", "Output", "shape", "Param", "#", "MACs", "Receptive", "field"]
+    assert lines[0].split() == ["Layer", "(type)", "Output", "shape", "Param", "#", "Activations", "MACs", "Receptive", "field"]
     assert set(lines[1]) == {"="} and set(lines[-3]) == {"="}
     # 26 x 26 x 3 x 3 x 1 x 4 = 24,336 MACs; 3 x 3 x 1 x 4 + 4 = 40 parameters.
-    assert lines[2].split() == ["conv1", "(Conv2D)", "(None,", "26,", "26,", "4)", "40", "24,336", "3", "x", "3"]
-    assert lines[-4].split() == ["softmax1", "(Softmax)", "(None,", "10)", "0", "0", "-"]
+    assert lines[2].split() == ["conv1", "(Conv2D)", "(None,", "26,", "26,", "4)", "40", "2,704", "24,336", "3", "x", "3"]
+    assert lines[-4].split() == ["softmax1", "(Softmax)", "(None,", "10)", "0", "10", "0", "-"]
     assert len(lines) == 2 + len(net.layers) + 3
     total_macs = sum(record.macs for record in net.describe())
     assert lines[-2:] == [f"Total params: {net.count_params():,}", f"Total MACs per example: {total_macs:,}"]
@@ -176,19 +176,22 @@ def test_describe_the_lenet_by_hand():
     records = lenet.build_lenet().describe()
     expected = [
         # name, kind, output shape, parameters (kh kw C_in C_out + C_out; D_in D_out + D_out),
-        # MACs (H' W' kh kw C_in C_out; D_in D_out; 0 for the rest),
-        # receptive field r <- r + (k - 1) j and jump j <- j s, from r = j = 1.
-        ("conv1", "Conv2D", (24, 24, 16), 5 * 5 * 1 * 16 + 16, 24 * 24 * 5 * 5 * 1 * 16, (5, 5), (1, 1)),
-        ("relu1", "ReLU", (24, 24, 16), 0, 0, (5, 5), (1, 1)),
-        ("max_pool1", "MaxPool2D", (12, 12, 16), 0, 0, (5 + 1 * 1, 5 + 1 * 1), (2, 2)),
-        ("conv2", "Conv2D", (8, 8, 32), 5 * 5 * 16 * 32 + 32, 8 * 8 * 5 * 5 * 16 * 32, (6 + 4 * 2, 6 + 4 * 2), (2, 2)),
-        ("relu2", "ReLU", (8, 8, 32), 0, 0, (14, 14), (2, 2)),
-        ("max_pool2", "MaxPool2D", (4, 4, 32), 0, 0, (14 + 1 * 2, 14 + 1 * 2), (4, 4)),
-        ("flatten1", "Flatten", (512,), 0, 0, None, None),
-        ("dense1", "Dense", (10,), 512 * 10 + 10, 512 * 10, None, None),
+        # activations (H' W' C'), MACs (H' W' kh kw C_in C_out; D_in D_out; 0 for the rest),
+        # receptive field r <- r + (k - 1) j and jump j <- j s from r = j = 1, and start
+        # (no padding: every field starts at pixel 0).
+        ("conv1", "Conv2D", (24, 24, 16), 5 * 5 * 1 * 16 + 16, 24 * 24 * 16, 24 * 24 * 5 * 5 * 1 * 16, (5, 5), (1, 1), (0, 0)),
+        ("relu1", "ReLU", (24, 24, 16), 0, 24 * 24 * 16, 0, (5, 5), (1, 1), (0, 0)),
+        ("max_pool1", "MaxPool2D", (12, 12, 16), 0, 12 * 12 * 16, 0, (5 + 1 * 1, 5 + 1 * 1), (2, 2), (0, 0)),
+        ("conv2", "Conv2D", (8, 8, 32), 5 * 5 * 16 * 32 + 32, 8 * 8 * 32, 8 * 8 * 5 * 5 * 16 * 32, (6 + 4 * 2, 6 + 4 * 2), (2, 2), (0, 0)),
+        ("relu2", "ReLU", (8, 8, 32), 0, 8 * 8 * 32, 0, (14, 14), (2, 2), (0, 0)),
+        ("max_pool2", "MaxPool2D", (4, 4, 32), 0, 4 * 4 * 32, 0, (14 + 1 * 2, 14 + 1 * 2), (4, 4), (0, 0)),
+        ("flatten1", "Flatten", (512,), 0, 512, 0, None, None, None),
+        ("dense1", "Dense", (10,), 512 * 10 + 10, 10, 512 * 10, None, None, None),
     ]
     assert [tuple(record) for record in records] == expected
-    assert records[0]._fields == ("name", "kind", "output_shape", "parameters", "macs", "receptive_field", "jump")
+    assert records[0]._fields == (
+        "name", "kind", "output_shape", "parameters", "activations", "macs", "receptive_field", "jump", "start"
+    )
     assert sum(record.parameters for record in records) == 18378
 
 
@@ -230,9 +233,60 @@ def test_summary_shows_macs_receptive_fields_and_totals():
     row = next(line for line in lines if line.startswith("max_pool2"))
     assert row.split()[-3:] == ["16", "x", "16"]
     row = next(line for line in lines if line.startswith("dense1"))
-    assert row.split()[-3:] == ["5,130", "5,120", "-"]
+    assert row.split()[-4:] == ["5,130", "10", "5,120", "-"]
     assert lines[-2] == "Total params: 18,378"
     assert lines[-1] == f"Total MACs per example: {230400 + 819200 + 5120:,}"
+
+
+@pytest.mark.parametrize("row, column", [(0, 0), (1, 2), (1, 0)])
+def test_receptive_window_is_what_the_output_cell_depends_on(row, column):
+    """Perturb every input pixel: exactly those inside the window (and inside the image) move the cell."""
+    net = model.Sequential(
+        [layers.Conv2D(2, 3, stride=2, padding="same"), layers.AvgPool2D(2, stride=1),
+         layers.Conv2D(2, (3, 2), padding=1, dilation=2), layers.AvgPool2D(2)],
+        (14, 13, 1), seed=3, dtype="float64",
+    )
+    name = net.names[-1]
+    (top, bottom), (left, right) = net.receptive_window(name, row, column)
+    record = net.describe()[-1]
+    assert (bottom - top, right - left) == record.receptive_field
+    base = np.random.default_rng(0).normal(size=(1, 14, 13, 1))
+    reference = net.forward(base)[0, row, column]
+    moves = np.zeros((14, 13), dtype=bool)
+    for i in range(14):
+        for j in range(13):
+            nudged = base.copy()
+            nudged[0, i, j, 0] += 1.0
+            moves[i, j] = np.abs(net.forward(nudged)[0, row, column] - reference).max() > 1e-9
+    inside = np.zeros((14, 13), dtype=bool)
+    inside[max(top, 0) : bottom, max(left, 0) : right] = True
+    # A dilated kernel skips pixels, so the cell depends on a subset of its window, never on more.
+    assert not (moves & ~inside).any()
+    rows, columns = np.nonzero(moves)
+    assert rows.min() == max(top, 0) and rows.max() == min(bottom, 14) - 1
+    assert columns.min() == max(left, 0) and columns.max() == min(right, 13) - 1
+
+
+def test_receptive_window_of_lenet_and_bad_requests():
+    net = lenet.build_lenet()
+    assert net.receptive_window("conv1", 0, 0) == ((0, 5), (0, 5))
+    assert net.receptive_window("max_pool2", 3, 3) == ((12, 28), (12, 28))  # the last cell ends at the border
+    with pytest.raises(ValueError, match="no layer is called 'conv9'"):
+        net.receptive_window("conv9", 0, 0)
+    with pytest.raises(ValueError, match="'dense1' outputs \\(10,\\), not an image"):
+        net.receptive_window("dense1", 0, 0)
+    with pytest.raises(ValueError, match="row must be below 24, the output's height, got 24"):
+        net.receptive_window("conv1", 24, 0)
+    with pytest.raises(ValueError, match="column must be at least 0"):
+        net.receptive_window("conv1", 0, -1)
+
+
+def test_describe_counts_activations_and_padding_starts():
+    net = model.Sequential([layers.Conv2D(3, 5, padding="same"), layers.MaxPool2D(2, padding="same"), layers.Conv2D(2, 3, padding=1)], (7, 7, 1))
+    records = net.describe()
+    assert [record.activations for record in records] == [7 * 7 * 3, 4 * 4 * 3, 4 * 4 * 2]
+    # "same" pads 2 above for the 5 x 5 kernel; the pooling pads nothing above; padding=1 at jump 2 moves 2 more.
+    assert [record.start for record in records] == [(-2, -2), (-2, -2), (-4, -4)]
 
 
 # --- names --------------------------------------------------------------------------------------

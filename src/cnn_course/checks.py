@@ -254,7 +254,11 @@ def check_conv_operands(x, kernel):
     -------
     x, kernel : ndarray
     """
-    return _matching_operands(x, "(N, H, W, C_in)", kernel, "kernel", "(kh, kw, C_in, C_out)", "C_in")
+    x, kernel = _matching_operands(x, "(N, H, W, C_in)", kernel, "kernel", "(kh, kw, C_in, C_out)", "C_in")
+    kh, kw, _, c_out = kernel.shape
+    if min(kh, kw, c_out) < 1:
+        raise ValueError(f"kernel must have kh, kw and C_out of at least 1, got shape {kernel.shape}")
+    return x, kernel
 
 
 def check_dense_operands(x, weights):

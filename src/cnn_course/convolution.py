@@ -18,8 +18,10 @@ __all__ = [
     "correlate2d",
     "window_plan",
     "window_offsets",
+    "window_view",
     "im2col",
     "col2im",
+    "conv2d_loops",
     "conv2d",
 ]
 
@@ -254,7 +256,7 @@ def im2col(x, window, stride=1, padding="valid", dilation=1):
     x = checks.as_float_array(x, "x")
     checks.check_rank(x, 4, "x", "(N, H, W, C)")
     # One copy of the strided view builds the whole matrix.
-    return np.ascontiguousarray(_window_view(x, window, stride, padding, dilation))
+    return np.ascontiguousarray(window_view(x, window, stride, padding, dilation))
 
 
 def window_offsets(window, stride, out_size, dilation=(1, 1)):
@@ -323,12 +325,30 @@ def col2im(columns, input_shape, window, stride=1, padding="valid", dilation=1):
     return padded[:, top : top + height, left : left + width, :]
 
 
-def _window_view(x, window, stride, padding, dilation=1):
-    """Every window of ``x`` as a read-only strided view, shape (N, H', W', kh, kw, C).
+def window_view(x, window, stride=1, padding="valid", dilation=1):
+    """Every window of ``x`` as a read-only strided view: no window is copied.
 
-    Pads ``x`` first when ``padding`` asks for it (a copy); the windows themselves
-    are not copied.
+    Introduced in the chapter "Several filters and channels": :func:`im2col` is
+    one copy of this view, and :func:`conv2d` copies it a few images at a time.
+    Pads ``x`` first when ``padding`` asks for it (that is a copy).
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, H, W, C)
+    window : int or tuple of (int, int)
+        Window size ``(kh, kw)``.
+    stride : int or tuple of (int, int), default 1
+    padding : {"valid", "same"}, int or tuple of (int, int), default "valid"
+    dilation : int or tuple of (int, int), default 1
+
+    Returns
+    -------
+    ndarray of shape (N, H', W', kh, kw, C)
+        ``view[n, i, j]`` is the window under output cell ``(i, j)``; the
+        view shares memory with (the padded) ``x`` and is read-only.
     """
+    x = checks.as_float_array(x, "x")
+    checks.check_rank(x, 4, "x", "(N, H, W, C)")
     kh, kw = checks.check_positive_pair(window, "window")
     sh, sw = checks.check_positive_pair(stride, "stride")
     dh, dw = checks.check_positive_pair(dilation, "dilation")
@@ -352,6 +372,58 @@ def _window_view(x, window, stride, padding, dilation=1):
         strides=(step_n, step_h * sh, step_w * sw, step_h * dh, step_w * dw, step_c),
         writeable=False,
     )
+
+
+def conv2d_loops(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
+    """The readable :func:`conv2d`: one weighted sum per output cell, with loops.
+
+    Introduced in the chapter "Convolution". Same signature and same result as
+    :func:`conv2d` (the tests check it), only slower: it visits every output
+    cell of every image and sums ``window * filter`` for each output channel.
+
+    ``out[n, i, j, c] = bias[c] + sum over (u, v, k) of
+    padded[n, i s + u d, j s + v d, k] * kernel[u, v, k, c]``
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, H, W, C_in)
+    kernel : ndarray of shape (kh, kw, C_in, C_out)
+    bias : ndarray of shape (C_out,), optional
+    stride : int or tuple of (int, int), default 1
+    padding : {"valid", "same"}, int or tuple of (int, int), default "valid"
+    dilation : int or tuple of (int, int), default 1
+
+    Returns
+    -------
+    ndarray of shape (N, H', W', C_out)
+    """
+    x, kernel = checks.check_conv_operands(x, kernel)
+    kh, kw, c_in, c_out = kernel.shape
+    bias = _check_bias(bias, c_out)
+    (sh, sw), (dh, dw) = checks.check_positive_pair(stride, "stride"), checks.check_positive_pair(dilation, "dilation")
+    pads, (out_h, out_w) = window_plan(x.shape[1:3], (kh, kw), (sh, sw), padding, "window", (dh, dw))
+    padded = pad2d(x, pads)
+    out = np.zeros((x.shape[0], out_h, out_w, c_out), dtype=np.result_type(x, kernel))
+    for n in range(x.shape[0]):
+        for i in range(out_h):
+            for j in range(out_w):
+                # The window under output cell (i, j): kh x kw pixels, dilation apart.
+                window = padded[n, i * sh : i * sh + dh * (kh - 1) + 1 : dh, j * sw : j * sw + dw * (kw - 1) + 1 : dw, :]
+                for c in range(c_out):
+                    out[n, i, j, c] = np.sum(window * kernel[:, :, :, c])
+    if bias is not None:
+        out += bias
+    return out
+
+
+def _check_bias(bias, c_out):
+    """None, or ``bias`` as a float array of shape (C_out,)."""
+    if bias is None:
+        return None
+    bias = checks.as_float_array(bias, "bias")
+    if bias.shape != (c_out,):
+        raise ValueError(f"bias must have shape (C_out,) = ({c_out},), got shape {bias.shape}")
+    return bias
 
 
 def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
@@ -385,14 +457,9 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
     """
     x, kernel = checks.check_conv_operands(x, kernel)
     kh, kw, c_in, c_out = kernel.shape
-    if min(kh, kw, c_out) < 1:
-        raise ValueError(f"kernel must have kh, kw and C_out of at least 1, got shape {kernel.shape}")
-    if bias is not None:
-        bias = checks.as_float_array(bias, "bias")
-        if bias.shape != (c_out,):
-            raise ValueError(f"bias must have shape (C_out,) = ({c_out},), got shape {bias.shape}")
+    bias = _check_bias(bias, c_out)
     dtype = np.result_type(x, kernel)
-    windows = _window_view(x.astype(dtype, copy=False), (kh, kw), stride, padding, dilation)
+    windows = window_view(x.astype(dtype, copy=False), (kh, kw), stride, padding, dilation)
     n, out_h, out_w = windows.shape[:3]
     weights = kernel.astype(dtype, copy=False).reshape(kh * kw * c_in, c_out)
     out = np.empty((n, out_h, out_w, c_out), dtype)

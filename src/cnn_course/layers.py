@@ -76,6 +76,7 @@ class Layer:
         self.output_shape = None
         self._cache = None
         self._cached_output_shape = None
+        self._pads = None  # ((top, bottom), (left, right)) zeros, for the layers that pad
 
     def _label(self):
         kind = type(self).__name__
@@ -207,6 +208,13 @@ class Layer:
         """
         return ((1, 1), (1, 1)) if self.output_shape is not None and len(self.output_shape) == 3 else None
 
+    def padding_before(self):
+        """The zeros padded above and to the left of the input, ``(top, left)``; (0, 0) unless the layer pads."""
+        if self._pads is None:
+            return (0, 0)
+        (top, _), (left, _) = self._pads
+        return (top, left)
+
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r}, output_shape={self.output_shape})"
 
@@ -259,7 +267,7 @@ class Conv2D(Layer):
 
     def _build(self, input_shape, rng, dtype):
         _check_image_shape(input_shape)
-        _, (out_h, out_w) = convolution.window_plan(
+        self._pads, (out_h, out_w) = convolution.window_plan(
             input_shape[:2], self.kernel_size, self.stride, self.padding, "kernel", self.dilation
         )
         self.params = {
@@ -308,7 +316,7 @@ class _Pool2D(Layer):
 
     def _build(self, input_shape, rng, dtype):
         _check_image_shape(input_shape)
-        _, (out_h, out_w) = convolution.window_plan(input_shape[:2], self.pool_size, self.stride, self.padding, "pool_size")
+        self._pads, (out_h, out_w) = convolution.window_plan(input_shape[:2], self.pool_size, self.stride, self.padding, "pool_size")
         return (out_h, out_w, input_shape[2])
 
     def window(self):

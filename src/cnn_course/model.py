@@ -23,7 +23,8 @@ from cnn_course.progress import PROGRESS_FORMAT, progress_stream
 __all__ = ["Sequential", "LayerRecord"]
 
 LayerRecord = collections.namedtuple(
-    "LayerRecord", ["name", "kind", "output_shape", "parameters", "macs", "receptive_field", "jump"]
+    "LayerRecord",
+    ["name", "kind", "output_shape", "parameters", "activations", "macs", "receptive_field", "jump", "start"],
 )
 LayerRecord.__doc__ = """One row of ``Sequential.describe()``.
 
@@ -33,13 +34,24 @@ output_shape : tuple of int
     One example's output, no batch axis.
 parameters : int
     Trainable numbers.
+activations : int
+    The numbers the layer outputs for one example (the product of
+    ``output_shape``); times the batch size and the bytes per number it is
+    the memory the output takes.
 macs : int
     Multiply-accumulates for one example: ``H' W' kh kw C_in C_out`` for a
     convolution, ``D_in D_out`` for a dense layer, 0 for every other layer.
 receptive_field, jump : tuple of (int, int) or None
     The input pixels (rows, columns) one output cell sees, and the input
     pixels between two neighbouring output cells, by ``r <- r + (k - 1) j``
-    and ``j <- j s`` (padding ignored); None once the output is not spatial.
+    and ``j <- j s`` (``k`` the span of the window, ``d (k - 1) + 1`` when
+    dilated); None once the output is not spatial.
+start : tuple of (int, int) or None
+    The input pixel (row, column) at the top-left corner of output cell
+    ``(0, 0)``'s receptive field, by ``start <- start - p j`` with ``p`` the
+    zeros padded above/left: negative when the field reaches into padding.
+    Output cell ``(i, j)`` sees input rows ``start[0] + i jump[0]`` to
+    ``start[0] + i jump[0] + receptive_field[0] - 1`` (and so for columns).
 """
 
 
@@ -125,36 +137,76 @@ class Sequential:
         return self.layers[self.names.index(name)]
 
     def describe(self):
-        """One :class:`LayerRecord` per layer: shape, parameters, MACs and receptive field.
+        """One :class:`LayerRecord` per layer: shape, parameters, activations, MACs and receptive field.
 
         Returns
         -------
         list of LayerRecord
         """
         records = []
-        field, jump = (1, 1), (1, 1)
+        field, jump, start = (1, 1), (1, 1), (0, 0)
         for name, layer in zip(self.names, self.layers):
             window = layer.window() if field is not None else None
             if window is None:
-                field = jump = None
+                field = jump = start = None
             else:
                 (kh, kw), (sh, sw) = window
+                top, left = layer.padding_before()
                 field = (field[0] + (kh - 1) * jump[0], field[1] + (kw - 1) * jump[1])
+                start = (start[0] - top * jump[0], start[1] - left * jump[1])
                 jump = (jump[0] * sh, jump[1] * sw)
-            records.append(
-                LayerRecord(name, type(layer).__name__, layer.output_shape, layer.count_params(), layer.macs(), field, jump)
-            )
+            records.append(LayerRecord(
+                name, type(layer).__name__, layer.output_shape, layer.count_params(),
+                math.prod(layer.output_shape), layer.macs(), field, jump, start,
+            ))
         return records
 
+    def receptive_window(self, name, row, column):
+        """The input pixels that output cell ``(row, column)`` of layer ``name`` depends on.
+
+        Introduced in the chapter "Putting it together", from the recurrence
+        of "Padding and stride".
+
+        Parameters
+        ----------
+        name : str
+            A layer with a spatial output (see ``names``).
+        row, column : int
+            An output cell of that layer.
+
+        Returns
+        -------
+        rows, columns : tuple of (int, int)
+            ``(first, last + 1)`` input rows and columns, like a slice. They
+            may reach outside the image (``first < 0`` or ``last >= H``) where
+            the layers pad: those pixels are padding zeros.
+        """
+        records = {record.name: record for record in self.describe()}
+        if name not in records:
+            raise ValueError(f"no layer is called {name!r}; the layers are {self.names}")
+        record = records[name]
+        if record.receptive_field is None:
+            raise ValueError(f"layer {name!r} outputs {record.output_shape}, not an image: its cells have no window")
+        spans = []
+        for axis, index in (("row", row), ("column", column)):
+            limit = record.output_shape[0 if axis == "row" else 1]
+            index = checks.check_int(index, axis, 0)
+            if index >= limit:
+                raise ValueError(f"{axis} must be below {limit}, the output's {'height' if axis == 'row' else 'width'}, got {index}")
+            a = 0 if axis == "row" else 1
+            first = record.start[a] + index * record.jump[a]
+            spans.append((first, first + record.receptive_field[a]))
+        return tuple(spans)
+
     def summary(self):
-        """A table of the layers like Keras's ``model.summary()``, with MACs and receptive fields, as a string."""
+        """A table of the layers like Keras's ``model.summary()``, with activations, MACs and receptive fields, as a string."""
         records = self.describe()
-        rows = [("Layer (type)", "Output shape", "Param #", "MACs", "Receptive field")]
+        rows = [("Layer (type)", "Output shape", "Param #", "Activations", "MACs", "Receptive field")]
         for record in records:
             field = f"{record.receptive_field[0]} x {record.receptive_field[1]}" if record.receptive_field else "-"
             rows.append((f"{record.name} ({record.kind})", str((None,) + record.output_shape),
-                         f"{record.parameters:,}", f"{record.macs:,}", field))
-        widths = [max(len(row[column]) for row in rows) + 3 for column in range(5)]
+                         f"{record.parameters:,}", f"{record.activations:,}", f"{record.macs:,}", field))
+        widths = [max(len(row[column]) for row in rows) + 3 for column in range(len(rows[0]))]
         lines = [row[0].ljust(widths[0]) + row[1].ljust(widths[1]) + "".join(cell.rjust(width) for cell, width in zip(row[2:], widths[2:]))
                  for row in rows]
         rule = "=" * len(lines[0])
