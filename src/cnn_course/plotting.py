@@ -96,20 +96,27 @@ def show_array(array, ax=None, cmap="gray", annotate=True, fmt="{:.0f}", title=N
     return image.figure
 
 
-def show_feature_maps(maps, titles=None, columns=8, cmap="viridis", size=1.5, suptitle=None):
-    """Draw the channels of one feature map side by side.
+def show_feature_maps(maps, titles=None, columns=8, cmap=None, size=1.5, suptitle=None, colorbar_label="value"):
+    """Draw the channels of one feature map side by side, on one colour scale with a colour bar.
+
+    All panels share one colour scale, so their colours compare. When some
+    value is negative the scale is symmetric around zero, ``[-m, m]`` with
+    ``m`` the largest ``|value|``, on a diverging colour map (white is 0, red
+    positive, blue negative); otherwise it runs from 0 to the largest value.
 
     Parameters
     ----------
     maps : ndarray of shape (H, W, C)
-        One image's activations, channels-last.
+        One image's activations (or the C kernels of one input channel), channels-last.
     titles : sequence of str, optional
         One title per channel; "channel k" by default.
     columns : int, default 8
-    cmap : str, default "viridis"
+    cmap : str, optional
+        ``"RdBu_r"`` for signed maps and ``"viridis"`` for non-negative ones by default.
     size : float, default 1.5
         Width and height of one map, in inches.
     suptitle : str, optional
+    colorbar_label : str, default "value"
 
     Returns
     -------
@@ -121,17 +128,24 @@ def show_feature_maps(maps, titles=None, columns=8, cmap="viridis", size=1.5, su
     titles = [f"channel {k}" for k in range(channels)] if titles is None else list(titles)
     if len(titles) != channels:
         raise ValueError(f"titles must have one entry per channel ({channels}), got {len(titles)}")
+    signed = bool((maps < 0).any())
+    largest = float(np.abs(maps).max()) if maps.size else 0.0
+    largest = largest if largest > 0 else 1.0  # an all-zero map still gets a scale
+    limits = (-largest, largest) if signed else (0.0, largest)
+    cmap = cmap or ("RdBu_r" if signed else "viridis")
     columns = max(1, min(columns, channels))
     rows = math.ceil(channels / columns)
-    # Each row below the first needs room for its titles, or they overlap the maps above.
-    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + 0.4 + 0.3 * (rows - 1)))
+    # Each row below the first needs room for its titles; the colour bar takes the right edge.
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(size * columns + 0.9, size * rows + 0.4 + 0.3 * (rows - 1)), layout="constrained"
+    )
     axes = np.atleast_1d(axes).ravel()
     for index, axis in enumerate(axes):
         axis.axis("off")
         if index < channels:
-            axis.imshow(maps[..., index], cmap=cmap)
+            image = axis.imshow(maps[..., index], cmap=cmap, vmin=limits[0], vmax=limits[1])
             axis.set_title(titles[index], fontsize=8)
+    figure.colorbar(image, ax=axes.tolist(), shrink=0.9, label=colorbar_label)
     if suptitle:
         figure.suptitle(suptitle)
-    figure.tight_layout()
     return figure
