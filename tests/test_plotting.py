@@ -41,3 +41,15 @@ def test_feature_map_arguments_are_checked():
         plotting.show_feature_maps(np.zeros((4, 4)))
     with pytest.raises(ValueError, match=r"titles must have one entry per channel \(2\), got 1"):
         plotting.show_feature_maps(np.zeros((4, 4, 2)), titles=["only one"])
+
+
+def test_layer_outputs_get_one_scale_and_colour_bar_per_layer():
+    signed = np.linspace(-1.0, 3.0, 4 * 4 * 2).reshape(4, 4, 2)
+    after_relu = np.maximum(signed, 0.0)
+    figure = plotting.show_layer_outputs([("conv", signed), ("relu", after_relu)], columns=2)
+    limits = [axis.images[0].get_clim() for axis in _panels(figure)]
+    assert limits == [(-3.0, 3.0)] * 2 + [(0.0, 3.0)] * 2
+    assert sorted(axis.get_ylabel() for axis in figure.axes if axis.get_label() == "<colorbar>") == ["conv", "relu"]
+    plt.close(figure)
+    with pytest.raises(ValueError, match=r"the maps of 'flat' must have shape \(H, W, C\)"):
+        plotting.show_layer_outputs([("flat", np.zeros(5))])

@@ -11,7 +11,7 @@ import numpy as np
 
 from cnn_course import checks
 
-__all__ = ["show_images", "show_array", "show_feature_maps"]
+__all__ = ["show_images", "show_array", "show_feature_maps", "show_layer_outputs"]
 
 
 def show_images(images, titles=None, columns=10, cmap="gray", size=1.2, suptitle=None):
@@ -128,11 +128,7 @@ def show_feature_maps(maps, titles=None, columns=8, cmap=None, size=1.5, suptitl
     titles = [f"channel {k}" for k in range(channels)] if titles is None else list(titles)
     if len(titles) != channels:
         raise ValueError(f"titles must have one entry per channel ({channels}), got {len(titles)}")
-    signed = bool((maps < 0).any())
-    largest = float(np.abs(maps).max()) if maps.size else 0.0
-    largest = largest if largest > 0 else 1.0  # an all-zero map still gets a scale
-    limits = (-largest, largest) if signed else (0.0, largest)
-    cmap = cmap or ("RdBu_r" if signed else "viridis")
+    style = _colour_scale(maps, cmap)
     columns = max(1, min(columns, channels))
     rows = math.ceil(channels / columns)
     # Each row below the first needs room for its titles; the colour bar takes the right edge.
@@ -143,9 +139,61 @@ def show_feature_maps(maps, titles=None, columns=8, cmap=None, size=1.5, suptitl
     for index, axis in enumerate(axes):
         axis.axis("off")
         if index < channels:
-            image = axis.imshow(maps[..., index], cmap=cmap, vmin=limits[0], vmax=limits[1])
+            image = axis.imshow(maps[..., index], **style)
             axis.set_title(titles[index], fontsize=8)
     figure.colorbar(image, ax=axes.tolist(), shrink=0.9, label=colorbar_label)
     if suptitle:
         figure.suptitle(suptitle)
     return figure
+
+
+def show_layer_outputs(blocks, columns=8, size=1.25, suptitle=None):
+    """Draw several layers' outputs for one image, one block of rows and one colour bar per layer.
+
+    Introduced in the chapter "Putting it together". Each layer gets the colour
+    scale of :func:`show_feature_maps`: symmetric around zero on a diverging
+    map when it has negative values (a convolution's output), from 0 on a
+    sequential map otherwise (after ReLU or pooling).
+
+    Parameters
+    ----------
+    blocks : sequence of (str, ndarray of shape (H, W, C))
+        ``(layer name, its output for one image)`` pairs, drawn top to bottom.
+    columns : int, default 8
+    size : float, default 1.25
+        Width and height of one map, in inches.
+    suptitle : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    blocks = [(name, np.asarray(maps)) for name, maps in blocks]
+    if not blocks:
+        raise ValueError("blocks must hold at least one (name, maps) pair, got none")
+    for name, maps in blocks:
+        checks.check_rank(maps, 3, f"the maps of {name!r}", "(H, W, C)")
+    rows = [math.ceil(maps.shape[-1] / columns) for _, maps in blocks]
+    figure = plt.figure(figsize=(size * columns + 1.2, sum(size * r + 0.35 for r in rows) + 0.4), layout="constrained")
+    subfigures = np.atleast_1d(figure.subfigures(len(blocks), 1, height_ratios=rows))
+    for subfigure, (name, maps), block_rows in zip(subfigures, blocks, rows):
+        style = _colour_scale(maps)
+        axes = subfigure.subplots(block_rows, columns, squeeze=False)
+        for k, axis in enumerate(axes.flat):
+            axis.axis("off")
+            if k < maps.shape[-1]:
+                shown = axis.imshow(maps[..., k], **style)
+                axis.set_title(f"{name} {k}", fontsize=8)
+        subfigure.colorbar(shown, ax=axes, shrink=0.9, pad=0.01, label=name)
+    if suptitle:
+        figure.suptitle(suptitle)
+    return figure
+
+
+def _colour_scale(maps, cmap=None):
+    """imshow's colour options: symmetric limits on a diverging map if any value is negative, else from 0."""
+    largest = float(np.abs(maps).max()) if maps.size else 0.0
+    largest = largest if largest > 0 else 1.0  # an all-zero map still gets a scale
+    if (maps < 0).any():  # signed values: white is 0, red positive, blue negative
+        return {"cmap": cmap or "RdBu_r", "vmin": -largest, "vmax": largest}
+    return {"cmap": cmap or "viridis", "vmin": 0.0, "vmax": largest}
