@@ -1,5 +1,6 @@
 """The teachers' page lists every chapter, with the time each chapter states and real exercises."""
 
+import importlib.util
 import json
 import pathlib
 import re
@@ -8,6 +9,9 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PAGE = (ROOT / "chapters" / "teachers.md").read_text()
+SPEC = importlib.util.spec_from_file_location("chapter_times", ROOT / "tools" / "chapter_times.py")
+chapter_times = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(chapter_times)
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
 ROWS = re.findall(r"^\| \[\d+\. [^\]]+\]\(([\w.]+)\) \| (\d+) min \|.*\| (.*) \|$", PAGE, re.MULTILINE)
 
@@ -26,6 +30,12 @@ def test_times_match_what_each_chapter_states():
         assert notebook["metadata"]["course"]["reading_minutes"] == int(minutes), name
         first_cell = "".join(notebook["cells"][0]["source"])
         assert f"**Time:** about {minutes} minutes" in first_cell, name
+
+
+def test_times_follow_the_one_reading_model():
+    """Every stated time is tools/chapter_times.py's estimate from the chapter's length."""
+    for name, minutes, _ in ROWS:
+        assert chapter_times.estimate(_chapter(name)) == int(minutes), f"{name}: run python tools/chapter_times.py --write"
 
 
 def test_homework_exercises_exist_in_their_chapter():
