@@ -7,7 +7,9 @@ conv 5x5 (16) -> ReLU -> max pool 2 -> conv 5x5 (32) -> ReLU -> max pool 2 ->
 flatten -> dense 10, softmax cross-entropy, Adam (learning rate 0.002),
 batches of 64, float32, all 60,000 MNIST training images. Both are warmed up
 on a few batches first (NumPy's buffers, TensorFlow's graph tracing), then
-one epoch of each is timed; the figure of merit is the ratio of the two times.
+``--repeats`` epochs of each are timed, interleaved (ours, Keras, ours, ...),
+so that a change of the machine's load hits both; the figure of merit is the
+median of the ratios of the paired times, reported with their range.
 NumPy runs its matrix products on one BLAS thread (see ``--blas-threads``);
 TensorFlow uses its own thread pools over every core unless ``--tf-threads 1``
 limits it to one thread too (a like-for-like comparison: on a loaded machine
@@ -60,8 +62,10 @@ def _load_average():
     return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
-def one_epoch(train, test, tf_threads=None):
-    """Time one epoch of each; print both times and their ratio."""
+def one_epoch(train, test, tf_threads=None, repeats=1):
+    """Time epochs of each, interleaved (ours, Keras, ours, ...); print every time and the median ratio."""
+    import numpy as np
+
     from cnn_course import lenet, optimizers, quiet_tensorflow
 
     (x_train, y_train), (x_test, y_test) = train, test
@@ -69,12 +73,6 @@ def one_epoch(train, test, tf_threads=None):
     net = lenet.build_lenet(seed=SEED)
     optimizer = optimizers.Adam(learning_rate)
     net.fit(x_train[:640], y_train[:640], optimizer, batch_size=batch_size, progress=False)  # warm-up
-    print(f"cnn_course: start, {_load_average()}", flush=True)
-    start = time.perf_counter()
-    net.fit(x_train, y_train, optimizer, epochs=1, batch_size=batch_size, seed=SEED, progress=False)
-    numpy_seconds = time.perf_counter() - start
-    _, numpy_accuracy = net.evaluate(x_test, y_test)
-    print(f"cnn_course: one epoch {numpy_seconds:6.1f} s, test accuracy {numpy_accuracy:.4f}, {_load_average()}", flush=True)
 
     tf, _ = quiet_tensorflow.import_tensorflow()
     if tf_threads is not None:  # before TensorFlow runs anything
@@ -82,14 +80,27 @@ def one_epoch(train, test, tf_threads=None):
         tf.config.threading.set_inter_op_parallelism_threads(tf_threads)
     model = keras_model()
     model.fit(x_train[:640], y_train[:640], batch_size=batch_size, epochs=1, verbose=0)  # warm-up: graph tracing
-    print(f"Keras:      start, {_load_average()}", flush=True)
-    start = time.perf_counter()
-    model.fit(x_train, y_train, batch_size=batch_size, epochs=1, shuffle=True, verbose=0)
-    keras_seconds = time.perf_counter() - start
+
+    numpy_times, keras_times = [], []
+    for run in range(1, repeats + 1):
+        # Each run trains one more epoch of each model; only the time matters here.
+        start = time.perf_counter()
+        net.fit(x_train, y_train, optimizer, epochs=1, batch_size=batch_size, seed=SEED + run, progress=False)
+        numpy_times.append(time.perf_counter() - start)
+        print(f"run {run}: cnn_course one epoch {numpy_times[-1]:6.1f} s, {_load_average()}", flush=True)
+        start = time.perf_counter()
+        model.fit(x_train, y_train, batch_size=batch_size, epochs=1, shuffle=True, verbose=0)
+        keras_times.append(time.perf_counter() - start)
+        print(f"run {run}: Keras      one epoch {keras_times[-1]:6.1f} s, {_load_average()}", flush=True)
+    _, numpy_accuracy = net.evaluate(x_test, y_test)
     _, keras_accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
-    print(f"Keras:      one epoch {keras_seconds:6.1f} s, test accuracy {keras_accuracy:.4f}, {_load_average()}", flush=True)
+    print(f"test accuracy after {repeats} epoch(s): cnn_course {numpy_accuracy:.4f}, Keras {keras_accuracy:.4f}")
+    ratios = np.array(numpy_times) / np.array(keras_times)
     threads = "TensorFlow's default" if tf_threads is None else tf_threads
-    print(f"ratio (cnn_course / Keras, TensorFlow threads: {threads}): {numpy_seconds / keras_seconds:.2f}")
+    for name, values in (("cnn_course epoch", numpy_times), ("Keras epoch", keras_times), ("ratio", ratios)):
+        unit = "" if name == "ratio" else " s"
+        print(f"{name:16} median {np.median(values):5.2f}{unit}, range {min(values):.2f} to {max(values):.2f}{unit} ({repeats} runs)")
+    print(f"ratio (cnn_course / Keras, TensorFlow threads: {threads}): median {np.median(ratios):.2f}")
 
 
 def full_run(train, test):
@@ -114,6 +125,7 @@ def main():
     parser.add_argument("--full", action="store_true", help="time the chapter's whole NumPy training run instead")
     parser.add_argument("--blas-threads", default="1", help="BLAS threads for NumPy (default 1, as in the chapter)")
     parser.add_argument("--tf-threads", type=int, default=None, help="TensorFlow threads (default: TensorFlow's choice)")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved epochs of each to time (default 5)")
     args = parser.parse_args()
     # OpenBLAS reads this once, when NumPy is first imported, so it is set
     # before any import of NumPy (hence the imports inside the functions).
@@ -122,7 +134,7 @@ def main():
     if args.full:
         full_run(train, test)
     else:
-        one_epoch(train, test, args.tf_threads)
+        one_epoch(train, test, args.tf_threads, args.repeats)
 
 
 if __name__ == "__main__":
