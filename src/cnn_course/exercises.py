@@ -50,12 +50,16 @@ _TOLERANCE = 1e-9  # the cases are float64 with small numbers: only rounding cou
 
 
 def _run(function, case):
-    """Call ``function`` on a copy of the case's arguments; return (result, error, changed_input)."""
+    """Call ``function`` on a copy of the case's arguments; return (result, error, changed_input).
+
+    The arguments are passed by position, in the order of the exercise's
+    signature, so a student may name the parameters as they like.
+    """
     arguments = {name: np.copy(value) if isinstance(value, np.ndarray) else value for name, value in case.items()}
     try:
         # Overflow in the student's code is reported by the verdict, not as a warning.
         with np.errstate(all="ignore"):
-            result = function(**arguments)
+            result = function(*arguments.values())
     except Exception as error:  # the student's code may raise anything: report it, do not crash
         return None, error, None
     changed = [name for name, value in case.items()
