@@ -136,3 +136,12 @@ def test_batches_per_epoch_leaves_out_the_validation_images():
     assert mnist_models.batches_per_epoch(60000) == 422  # 54,000 training images in batches of 128
     assert mnist_models.batches_per_epoch(100, batch_size=10, validation_split=0.0) == 10
     assert mnist_models.batches_per_epoch(101, batch_size=10, validation_split=0.0) == 11
+
+
+def test_train_cnn_can_train_without_augmentation():
+    images, labels = _tiny_mnist(64)
+    plain, _ = mnist_models.train_cnn(images, labels, seed=5, epochs=1, log=False, shift=0.0)
+    shifting = plain.get_layer("random_shift")
+    assert (shifting.height_factor, shifting.width_factor) == (0.0, 0.0)
+    augmented, _ = mnist_models.train_cnn(images, labels, seed=5, epochs=1, log=False)
+    assert augmented.get_layer("random_shift").height_factor == mnist_models.CNN_RECIPE["shift"]

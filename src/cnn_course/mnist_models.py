@@ -118,7 +118,7 @@ def batches_per_epoch(image_count, batch_size=CNN_RECIPE["batch_size"],
 
 def train_cnn(images, labels, seed, epochs=CNN_RECIPE["epochs"], batch_size=CNN_RECIPE["batch_size"],
               learning_rate=CNN_RECIPE["learning_rate"], validation_split=CNN_RECIPE["validation_split"],
-              log=True):
+              log=True, shift=CNN_RECIPE["shift"]):
     """Build and train the CNN with Adam and a cosine-decayed learning rate.
 
     Parameters
@@ -134,6 +134,9 @@ def train_cnn(images, labels, seed, epochs=CNN_RECIPE["epochs"], batch_size=CNN_
         held out to draw the validation curve.
     log : bool, default True
         Print one line per epoch (:class:`EpochLogger`).
+    shift : float, default 0.1
+        The augmentation of :func:`build_cnn`; 0.0 trains on the digits as they are
+        (the chapter's shift exercise compares the two).
 
     Returns
     -------
@@ -156,7 +159,7 @@ def train_cnn(images, labels, seed, epochs=CNN_RECIPE["epochs"], batch_size=CNN_
     if labels.dtype.kind not in "iu" or (labels.size and (labels.min() < 0 or labels.max() > 9)):
         raise ValueError(f"labels must be integer digits 0 to 9, got dtype {labels.dtype}")
     keras.utils.set_random_seed(seed)
-    model = build_cnn()
+    model = build_cnn(shift=shift)
     steps = batches_per_epoch(len(images), batch_size, validation_split) * epochs
     # Cosine decay: large steps early, then ever smaller ones to settle into a minimum.
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
