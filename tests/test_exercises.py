@@ -64,7 +64,14 @@ def student_dense_backward(grad_output, x, weights):
     return grad_output @ weights.T, x.T @ grad_output, grad_output.sum(axis=0)
 
 
+def student_softmax_cross_entropy_backward(probabilities, labels):
+    grad = probabilities.copy()
+    grad[np.arange(len(labels)), labels] -= 1
+    return grad / len(labels)
+
+
 RIGHT = [
+    (exercises.check_softmax_cross_entropy_backward, student_softmax_cross_entropy_backward),
     (exercises.check_conv_output_size, student_output_size),
     (exercises.check_correlate2d, student_correlate2d),
     (exercises.check_pad2d, student_pad2d),
@@ -90,6 +97,11 @@ def test_every_check_is_exported_and_tested():
 # --- each recognised mistake, fed to its check ---------------------------------------------------
 
 MISTAKES = [
+    (exercises.check_softmax_cross_entropy_backward, lambda p, labels: p - np.eye(p.shape[1])[labels], "the division by N is missing"),
+    (exercises.check_softmax_cross_entropy_backward, lambda p, labels: (np.eye(p.shape[1])[labels] - p) / len(labels), "the sign is flipped"),
+    (exercises.check_softmax_cross_entropy_backward, lambda p, labels: p / len(labels), "the one-hot vector is missing"),
+    (exercises.check_softmax_cross_entropy_backward, lambda p, labels: -np.eye(p.shape[1])[labels] / (len(labels) * p),
+     "with respect to the probabilities"),
     # check, wrong function, words the verdict must contain
     (exercises.check_conv_output_size, lambda size, kernel_size, stride, padding: (size + 2 * padding - kernel_size) // stride,
      "the `+ 1` is missing"),

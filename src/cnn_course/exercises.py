@@ -10,20 +10,17 @@ max-pool gradient spread over tied cells, dropout without its scale, a
 softmax that overflows... Nothing is downloaded and nothing but the course is
 needed, so the checks run offline.
 
-The checks and the exercises that use them:
+The checks, the student's function each one takes, and the chapter of its exercise:
 
-================================  ===========================================  ==========
-check                             the student's function                       chapter
-================================  ===========================================  ==========
-:func:`check_conv_output_size`    ``f(size, kernel_size, stride, padding)``    3
-:func:`check_correlate2d`         ``f(image, kernel)``, "valid", 2-D           2
-:func:`check_pad2d`               ``f(x, padding)``, ``x`` of (N, H, W, C)     3
-:func:`check_softmax`             ``f(logits)``, classes on the last axis      7
-:func:`check_dropout`             ``f(x, rate, rng)``                          7
-:func:`check_relu_backward`       ``f(grad_output, x)``                        9
-:func:`check_max_pool2d_backward` ``f(grad_output, x, pool_size, stride)``     9
-:func:`check_dense_backward`      ``f(grad_output, x, weights)`` -> 3 arrays   9
-================================  ===========================================  ==========
+- :func:`check_conv_output_size`: ``f(size, kernel_size, stride, padding) -> int`` (3);
+- :func:`check_correlate2d`: ``f(image, kernel)``, "valid", 2-D (2, 9);
+- :func:`check_pad2d`: ``f(x, padding)``, ``x`` of shape (N, H, W, C) (3);
+- :func:`check_softmax`: ``f(logits)``, classes on the last axis (7);
+- :func:`check_dropout`: ``f(x, rate, rng)`` (7);
+- :func:`check_relu_backward`: ``f(grad_output, x)`` (9);
+- :func:`check_max_pool2d_backward`: ``f(grad_output, x, pool_size, stride)`` (9);
+- :func:`check_dense_backward`: ``f(grad_output, x, weights) -> (grad_x, grad_weights, grad_bias)`` (9);
+- :func:`check_softmax_cross_entropy_backward`: ``f(probabilities, labels)`` (9).
 """
 
 import math
@@ -41,6 +38,7 @@ __all__ = [
     "check_relu_backward",
     "check_max_pool2d_backward",
     "check_dense_backward",
+    "check_softmax_cross_entropy_backward",
 ]
 
 _TOLERANCE = 1e-9  # the cases are float64 with small numbers: only rounding could be this small
@@ -661,3 +659,48 @@ def check_dense_backward(function):
          "grad_output.sum(axis=0), of shape (D_out,).", wrong(grad_bias=lambda g, x, w: g)),
     ]
     return _verdict("check_dense_backward", function, _dense_cases(), gradients.dense_backward, mistakes)
+
+
+def _loss_cases():
+    return [
+        {"probabilities": np.array([[0.25, 0.75]]), "labels": np.array([1])},
+        {"probabilities": np.array([[0.5, 0.25, 0.25], [0.1, 0.2, 0.7]]), "labels": np.array([0, 0])},
+        {"probabilities": np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1], [0.25, 0.25, 0.5], [0.1, 0.8, 0.1]]),
+         "labels": np.array([2, 0, 1, 1])},
+    ]
+
+
+def check_softmax_cross_entropy_backward(function):
+    """Check ``function(probabilities, labels) -> ndarray``: the gradient of the mean loss for the logits.
+
+    ``probabilities`` is ``softmax(logits)`` of shape (N, K) and ``labels``
+    the true classes, shape (N,); the gradient of the *mean* cross-entropy
+    with respect to the logits is ``(probabilities - one_hot(labels)) / N``.
+    Introduced in the chapter "Learning from scratch". Recognises a missing
+    division by N, the sign flipped, the one-hot vector left out, and the
+    gradient of the loss with respect to the probabilities instead of the
+    logits.
+
+    Returns
+    -------
+    bool
+    """
+
+    def one_hot(labels, classes):
+        return np.eye(classes)[labels]
+
+    mistakes = [
+        ("the division by N is missing: the loss is the *mean* over the batch, so every example's gradient "
+         "(p - one_hot) is divided by N.",
+         lambda probabilities, labels: probabilities - one_hot(labels, probabilities.shape[1])),
+        ("the sign is flipped: the gradient is p - one_hot (raising the logit of the true class lowers the loss, "
+         "so its gradient is negative), divided by N.",
+         lambda probabilities, labels: (one_hot(labels, probabilities.shape[1]) - probabilities) / len(labels)),
+        ("the one-hot vector is missing: subtract 1 at each example's true class, (p - one_hot) / N.",
+         lambda probabilities, labels: probabilities / len(labels)),
+        ("this is the gradient with respect to the probabilities, -1 / (N p) at the true class: the logits' "
+         "gradient goes through softmax too, and the two derivatives simplify to (p - one_hot) / N.",
+         lambda probabilities, labels: -one_hot(labels, probabilities.shape[1]) / (len(labels) * probabilities)),
+    ]
+    return _verdict("check_softmax_cross_entropy_backward", function, _loss_cases(),
+                    gradients.softmax_cross_entropy_backward, mistakes)
