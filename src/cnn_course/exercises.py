@@ -121,6 +121,14 @@ def _shape_hint(expected, received):
     return None
 
 
+def _is_function(name, function):
+    """True if ``function`` can be called; otherwise print why not (a common slip: passing its result)."""
+    if callable(function):
+        return True
+    print(f"{name}: expected a function, got {type(function).__name__}. Pass the function itself, without ().")
+    return False
+
+
 def _verdict(name, function, cases, reference, mistakes, extra_check=None):
     """Run the cases, print one verdict, return True if every case passes.
 
@@ -128,8 +136,7 @@ def _verdict(name, function, cases, reference, mistakes, extra_check=None):
     named when the student's results equal the wrong function's on every case
     where the two differ from the reference, and at least on the first failing one.
     """
-    if not callable(function):
-        print(f"{name}: expected a function, got {type(function).__name__}. Pass the function itself, without ().")
+    if not _is_function(name, function):
         return False
     results = []
     failing = None
@@ -137,16 +144,11 @@ def _verdict(name, function, cases, reference, mistakes, extra_check=None):
         expected = reference(**case)
         received, error, changed = _run(function, case)
         results.append((case, expected, received, error))
-        if failing is not None:
-            continue
-        if error is not None:
-            failing = index
-        elif received is None:
-            failing = index
-        elif changed:
-            failing = index
-        elif not _same(expected, received) or _extra_hint(extra_check, case, received):
-            failing = index
+        if failing is None and (
+            error is not None or received is None or changed
+            or not _same(expected, received) or _extra_hint(extra_check, case, received)
+        ):
+            failing, changed_at_failure = index, changed
     if failing is None:
         print(f"{name}: all {len(cases)} cases pass. Well done!")
         return True
@@ -163,9 +165,8 @@ def _verdict(name, function, cases, reference, mistakes, extra_check=None):
         lines.append("  your function returned None: is a `return` missing?")
     else:
         lines.append(f"  received: {_show(received)}")
-        changed = _run(function, case)[2]
-        if changed:
-            lines.append(f"  Your function changed its input {', '.join(changed)} in place; work on a copy.")
+        if changed_at_failure:
+            lines.append(f"  Your function changed its input {', '.join(changed_at_failure)} in place; work on a copy.")
         hint = _extra_hint(extra_check, case, received) or _recognise(results, failing, mistakes) or _shape_hint(expected, received)
         if hint:
             lines.append("  " + hint)
@@ -427,8 +428,7 @@ def check_dropout(function):
     -------
     bool
     """
-    if not callable(function):
-        print(f"check_dropout: expected a function, got {type(function).__name__}. Pass the function itself, without ().")
+    if not _is_function("check_dropout", function):
         return False
     x = np.arange(1.0, 20_001.0).reshape(200, 100)
     for rate in (0.0, 0.25, 0.5, 0.8):
