@@ -1,11 +1,12 @@
 """keras_interop: Keras models into Sequential and back, with their weights and their predictions."""
 
 import contextlib
+import copy
 
 import numpy as np
 import pytest
 
-from cnn_course import keras_interop, layers, lenet, mnist_models, model, ops
+from cnn_course import keras_interop, layers, lenet, mnist_models, model, ops, optimizers
 
 from numerics import (
     F32_PROBABILITY_TOLERANCE,
@@ -354,9 +355,10 @@ def test_to_keras_adds_a_softmax_unless_asked_for_logits(keras):
 
 def test_correspondence_is_one_table_for_every_layer(keras):
     ours = {row[0] for row in keras_interop.CORRESPONDENCE}
-    assert ours == {getattr(layers, name) for name in layers.__all__ if name != "Layer"}
+    # Every layer but Residual, which is no Keras layer (to_keras makes a functional model of it).
+    assert ours == {getattr(layers, name) for name in layers.__all__ if name not in ("Layer", "Residual")}
     # The arguments that each side needs, spelled by our settings' names.
-    examples = {"filters": 2, "kernel_size": 3, "units": 2, "rate": 0.5, "pool_size": 2}
+    examples = {"filters": 2, "kernel_size": 3, "units": 2, "rate": 0.5, "pool_size": 2, "momentum": 0.9}
     for our_class, keras_name, settings in keras_interop.CORRESPONDENCE:
         needed = {key: value for key, value in examples.items() if key in settings}
         config = getattr(keras.layers, keras_name)(**{settings[key]: value for key, value in needed.items()}).get_config()
@@ -366,14 +368,120 @@ def test_correspondence_is_one_table_for_every_layer(keras):
             assert hasattr(layer, our_key), (our_class.__name__, our_key)
 
 
+# --- BatchNormalization (chapter "Training CNNs in practice") ------------------------------
+
+
+def random_batch_norms(keras_model, seed=0):
+    """Random gamma, beta and moving statistics (a positive variance) in every BatchNormalization."""
+    rng = np.random.default_rng(seed)
+    for layer in keras_model.layers:
+        if type(layer).__name__ == "BatchNormalization":
+            channels = layer.moving_mean.shape[0]
+            trained = ([rng.normal(1.0, 0.3, channels)] if layer.scale else []) + ([rng.normal(0.0, 0.3, channels)] if layer.center else [])
+            layer.set_weights([*trained, rng.normal(0.0, 0.5, channels), rng.uniform(0.5, 2.0, channels)])
+    return keras_model
+
+
+def batch_norm_network(keras, center=True, scale=True):
+    """Conv -> BatchNormalization -> ReLU -> pool -> Dense -> BatchNormalization (N, D) -> softmax, float64."""
+    L, d = keras.layers, "float64"
+    keras_model = build(keras, [
+        L.Conv2D(4, 3, name="conv", dtype=d),
+        L.BatchNormalization(momentum=0.9, epsilon=1e-4, center=center, scale=scale, name="norm1", dtype=d),
+        L.ReLU(dtype=d), L.MaxPooling2D(2, dtype=d), L.Flatten(dtype=d),
+        L.Dense(6, use_bias=False, name="hidden", dtype=d),
+        L.BatchNormalization(name="norm2", dtype=d), L.Activation("relu", dtype=d),
+        L.Dense(5, activation="softmax", name="scores", dtype=d),
+    ], dtype=d)
+    return random_batch_norms(keras_model)
+
+
+def probability_magnitude(sequential, x):
+    """A magnitude for assert_float64_close of the probabilities of ``sequential`` (which has
+    BatchNorm layers, so numerics.keras_float64_magnitudes does not apply): the logits of |x|
+    through |weights|, each BatchNorm with |gamma|, |beta| and -|moving_mean| (so that it computes
+    |gamma| (|x| + |mean|) / sigma + |beta|, the size of its terms), then the softmax's rule of
+    numerics.keras_float64_magnitudes, 7 max M + K + 34."""
+    twin = copy.deepcopy(sequential)
+    for _, value, _ in twin.parameters():
+        np.abs(value, out=value)
+    for layer in twin.layers:
+        if isinstance(layer, layers.BatchNorm):
+            layer.state["moving_mean"][...] = -np.abs(layer.state["moving_mean"])
+    logits = twin.logits(np.abs(x))
+    return 7 * logits.max(axis=-1, keepdims=True) + logits.shape[-1] + 34
+
+
+@pytest.mark.parametrize("center, scale", [(True, True), (False, True), (True, False), (False, False)])
+def test_batch_normalization_comes_over_with_its_moving_statistics(keras, center, scale):
+    keras_model = batch_norm_network(keras, center, scale)
+    ours = keras_interop.from_keras(keras_model)
+    assert [type(layer).__name__ for layer in ours.layers] == [
+        "Conv2D", "BatchNorm", "ReLU", "MaxPool2D", "Flatten", "Dense", "BatchNorm", "ReLU", "Dense", "Softmax"]
+    assert ours.names[:2] == ["conv", "norm1"] and ours.names[6] == "norm2" and ours.names[-2:] == ["scores", "scores_softmax"]
+    norm = ours.get_layer("norm1")
+    assert isinstance(norm, layers.BatchNorm) and (norm.momentum, norm.epsilon) == (0.9, 1e-4)
+    keras_weights = keras_model.get_layer("norm1").get_weights()
+    # The moving statistics are the last two of Keras's weights; a missing gamma is ones, a missing beta zeros.
+    np.testing.assert_array_equal(norm.state["moving_mean"], keras_weights[-2])
+    np.testing.assert_array_equal(norm.state["moving_variance"], keras_weights[-1])
+    np.testing.assert_array_equal(norm.params["gamma"], keras_weights[0] if scale else np.ones(4))
+    np.testing.assert_array_equal(norm.params["beta"], keras_weights[1 if scale else 0] if center else np.zeros(4))
+    # Predictions: inference mode, the moving statistics (float32-exact images, as Keras's predict casts).
+    x = images((12, 12, 2), dtype=np.float64)
+    magnitude = probability_magnitude(ours, x)
+    probabilities = ours.predict(x)
+    assert_float64_close(probabilities, keras_model.predict(x, verbose=0), magnitude, err_msg="from_keras")
+    # And back: all four arrays of every BatchNormalization, copied exactly; the same predictions.
+    back = keras_interop.to_keras(ours)
+    assert [type(layer).__name__ for layer in back.layers].count("BatchNormalization") == 2
+    for name in ("norm1", "norm2"):
+        layer = back.get_layer(name)
+        assert (layer.momentum, layer.epsilon, layer.center, layer.scale) == (ours.get_layer(name).momentum, ours.get_layer(name).epsilon, True, True)
+        for mine, theirs in zip(ours.get_layer(name).get_weights(), layer.get_weights()):
+            np.testing.assert_array_equal(mine, theirs)
+    assert [w.shape for w in back.get_weights()] == [w.shape for w in ours.get_weights()]
+    assert_float64_close(back.predict(x, verbose=0), probabilities, magnitude, err_msg="to_keras")
+    twice = keras_interop.from_keras(back)
+    for mine, theirs in zip(twice.get_weights(), ours.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_batch_normalization_trained_by_keras_and_by_us_agrees(keras):
+    # Keras trains: its moving statistics move, and from_keras carries them.
+    keras_model = batch_norm_network(keras)
+    keras_model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(3)
+    x, y = images((12, 12, 2), count=32, seed=4, dtype=np.float64), rng.integers(0, 5, 32)
+    before = keras_model.get_layer("norm1").moving_mean.numpy().copy()
+    keras_model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert np.abs(keras_model.get_layer("norm1").moving_mean.numpy() - before).max() > 1e-3
+    ours = keras_interop.from_keras(keras_model)
+    test_x = images((12, 12, 2), seed=5, dtype=np.float64)
+    magnitude = probability_magnitude(ours, test_x)
+    assert_float64_close(ours.predict(test_x), keras_model.predict(test_x, verbose=0), magnitude, err_msg="from_keras")
+    # We train: to_keras carries our moving statistics.
+    ours.fit(x, y, optimizers.Adam(0.01), epochs=2, batch_size=8, progress=False)
+    back = keras_interop.to_keras(ours)
+    np.testing.assert_array_equal(back.get_layer("norm2").moving_variance.numpy(), ours.get_layer("norm2").state["moving_variance"])
+    magnitude = probability_magnitude(ours, test_x)
+    assert_float64_close(back.predict(test_x, verbose=0), ours.predict(test_x), magnitude, err_msg="to_keras")
+
+
 # --- errors ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "make, input_shape, message",
     [
-        (lambda L: L.BatchNormalization(name="my_norm"), (12, 12, 2),
-         r"layer 'my_norm' \(BatchNormalization\): no counterpart in cnn_course.layers; supported: Conv2D, Dense"),
+        (lambda L: L.LayerNormalization(name="my_norm"), (12, 12, 2),
+         r"layer 'my_norm' \(LayerNormalization\): no counterpart in cnn_course.layers; supported: Conv2D, Dense"),
+        (lambda L: L.BatchNormalization(axis=1, name="rows_norm"), (12, 12, 2),
+         r"layer 'rows_norm' \(BatchNormalization\): normalization over axis 1; only the last \(channel\) axis, -1, is supported"),
+        (lambda L: L.BatchNormalization(renorm=True, name="renorm"), (12, 12, 2),
+         r"layer 'renorm' \(BatchNormalization\): batch renormalization \(renorm=True\) is not supported"),
+        (lambda L: L.BatchNormalization(name="sequence_norm"), (12, 2),
+         r"layer 'sequence_norm' \(BatchNormalization\): inputs of shape \(None, 12, 2\); only \(N, H, W, C\) and \(N, D\)"),
         (lambda L: L.Conv2D(2, 3, groups=2, name="grouped"), (12, 12, 2),
          r"layer 'grouped' \(Conv2D\): grouped convolution is not supported"),
         (lambda L: L.Conv2D(2, 3, data_format="channels_first", name="first"), (2, 12, 12),

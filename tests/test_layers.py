@@ -172,6 +172,7 @@ def test_default_names_and_no_renaming():
         layers.Conv2D: "conv", layers.MaxPool2D: "max_pool", layers.AvgPool2D: "avg_pool",
         layers.GlobalAvgPool2D: "global_avg_pool", layers.ReLU: "relu", layers.Softmax: "softmax",
         layers.Flatten: "flatten", layers.Dense: "dense", layers.Dropout: "dropout",
+        layers.BatchNorm: "batch_norm", layers.Residual: "residual",
     }
     assert {getattr(layers, name) for name in layers.__all__} - set(expected) == {layers.Layer}
     for kind, default in expected.items():

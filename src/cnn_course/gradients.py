@@ -11,7 +11,7 @@ Arrays are channels-last like Keras: images ``(N, H, W, C)``, kernels
 
 import numpy as np
 
-from cnn_course import checks, convolution, losses
+from cnn_course import checks, convolution, losses, normalization
 
 __all__ = [
     "conv2d_backward",
@@ -22,6 +22,7 @@ __all__ = [
     "dense_backward",
     "dropout_backward",
     "global_avg_pool2d_backward",
+    "batch_norm_backward",
     "softmax_backward",
     "softmax_cross_entropy_backward",
 ]
@@ -356,6 +357,66 @@ def global_avg_pool2d_backward(grad_output, input_shape):
     grad_output = _check_grad_output(grad_output, (n, channels), "pooled output (N, C)")
     share = grad_output / (height * width)
     return np.broadcast_to(share[:, np.newaxis, np.newaxis, :], input_shape).copy()
+
+
+def batch_norm_backward(grad_output, x, gamma, epsilon=1e-3, need_grad_x=True):
+    """Gradients of batch normalization *with the batch's statistics* (training mode).
+
+    The forward pass is ``y = gamma * x_hat + beta`` with
+    ``x_hat = (x - mean) / sqrt(variance + epsilon)``, ``mean`` and
+    ``variance`` those of the batch (:func:`cnn_course.normalization.batch_moments`,
+    over the ``M`` values of each channel). Every ``x`` moves the output
+    three ways: directly, through the mean and through the variance. Summing
+    the three gives the compact formula, per channel:
+
+    - ``grad_beta = sum(grad_output)``;
+    - ``grad_gamma = sum(grad_output * x_hat)``;
+    - ``grad_x = gamma / sqrt(variance + epsilon) * (grad_output
+      - grad_beta / M - x_hat * grad_gamma / M)``,
+
+    the sums over the batch and every pixel. The two terms subtracted are what
+    the mean and the variance take back: adding a constant to a channel's
+    inputs, or scaling them, does not change ``x_hat``. (At inference the
+    statistics are constants and the gradient would be
+    ``gamma / sqrt(variance + epsilon) * grad_output``; training never needs it.)
+
+    Introduced in the chapter "Training CNNs in practice".
+
+    Parameters
+    ----------
+    grad_output : ndarray of the shape of ``x``
+        Gradient of the loss with respect to the layer's output.
+    x : ndarray of shape (N, ..., C)
+        The input of the forward pass: ``(N, H, W, C)`` or ``(N, D)``.
+    gamma : ndarray of shape (C,)
+        The scale.
+    epsilon : float, default 1e-3
+        The same ``epsilon`` as the forward pass.
+    need_grad_x : bool, default True
+        ``False`` skips ``grad_x`` (returned as None).
+
+    Returns
+    -------
+    grad_x : ndarray of the shape of ``x``, or None
+    grad_gamma : ndarray of shape (C,)
+    grad_beta : ndarray of shape (C,)
+    """
+    mean, variance = normalization.batch_moments(x)
+    x = checks.as_float_array(x, "x")
+    gamma = checks.as_float_array(gamma, "gamma")
+    if gamma.shape != (x.shape[-1],):
+        raise ValueError(f"gamma must have shape (C,) = ({x.shape[-1]},) to match x of shape {x.shape}, got shape {gamma.shape}")
+    grad_output = _check_grad_output(grad_output, x.shape, "input x")
+    inverse_std = 1.0 / np.sqrt(variance + normalization.check_epsilon(epsilon))
+    x_hat = (x - mean) * inverse_std
+    axes = tuple(range(x.ndim - 1))
+    grad_beta = grad_output.sum(axis=axes)
+    grad_gamma = (grad_output * x_hat).sum(axis=axes)
+    if not need_grad_x:
+        return None, grad_gamma, grad_beta
+    count = x.size // x.shape[-1]
+    grad_x = (gamma * inverse_std) * (grad_output - grad_beta / count - x_hat * (grad_gamma / count))
+    return grad_x, grad_gamma, grad_beta
 
 
 def softmax_backward(grad_output, probabilities):

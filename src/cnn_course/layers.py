@@ -14,6 +14,13 @@ parameters; then
   layer's parameters in ``grads`` and returns the gradient with respect to
   the layer's input.
 
+A layer may also keep arrays that are not trained, in ``state``: the
+running statistics of ``BatchNorm`` (chapter "Training CNNs in practice"),
+which a training forward pass updates. ``get_weights`` and ``set_weights``
+carry them after the parameters, in Keras's order; optimizers never see them.
+``Residual`` holds layers of its own and shows their parameters and state
+under prefixed keys (``"conv1/kernel"``).
+
 Every layer also states what it costs and what it sees, for
 ``Sequential.describe``: ``macs()``, the multiply-accumulates for one
 example, and ``window()``, the window size and stride along height and width
@@ -29,7 +36,7 @@ import math
 
 import numpy as np
 
-from cnn_course import checks, convolution, gradients, initializers, ops
+from cnn_course import checks, convolution, gradients, initializers, normalization, ops
 
 __all__ = [
     "Layer",
@@ -42,6 +49,8 @@ __all__ = [
     "Flatten",
     "Dense",
     "Dropout",
+    "BatchNorm",
+    "Residual",
 ]
 
 
@@ -62,6 +71,10 @@ class Layer:
         layers without parameters).
     grads : dict of str to ndarray
         Their gradients from the last ``backward``, same keys and shapes.
+    state : dict of str to ndarray
+        Arrays that are kept but not trained (the running statistics of
+        ``BatchNorm``), in Keras's ``get_weights()`` order after ``params``;
+        empty for most layers.
     input_shape, output_shape : tuple of int or None
         The shape of one example in and out (no batch axis), set by ``build``.
     """
@@ -72,6 +85,7 @@ class Layer:
         self.name = checks.check_name(name)
         self.params = {}
         self.grads = {}
+        self.state = {}
         self.input_shape = None
         self.output_shape = None
         self._cache = None
@@ -171,30 +185,36 @@ class Layer:
         return self._backward(grad_output, need_grad_input)
 
     def get_weights(self):
-        """The layer's parameters as a list, in Keras's ``layer.get_weights()`` order."""
-        return list(self.params.values())
+        """The layer's parameters, then its ``state``, as a list in Keras's ``layer.get_weights()`` order."""
+        return [*self.params.values(), *self.state.values()]
 
     def set_weights(self, weights):
-        """Copy ``weights`` (a list in ``get_weights`` order) into the parameters, in place.
+        """Copy ``weights`` (a list in ``get_weights`` order) into the parameters and the state, in place.
 
         Each array is cast to the layer's dtype; a wrong count or shape raises
         a ``ValueError`` naming the parameter and both shapes.
         """
         weights = list(weights)
-        if len(weights) != len(self.params):
+        arrays = {**self.params, **self.state}
+        if len(weights) != len(arrays):
             raise ValueError(
-                f"{self._label()}: set_weights needs {len(self.params)} arrays ({', '.join(self.params) or 'none'}), "
+                f"{self._label()}: set_weights needs {len(arrays)} arrays ({', '.join(arrays) or 'none'}), "
                 f"got {len(weights)}"
             )
-        for (key, value), new in zip(self.params.items(), weights):
+        for (key, value), new in zip(arrays.items(), weights):
             new = checks.as_float_array(new, key)
             if new.shape != value.shape:
                 raise ValueError(f"{self._label()}: {key} must have shape {value.shape}, got shape {new.shape}")
+        for value, new in zip(arrays.values(), weights):
             value[...] = new
 
     def count_params(self):
         """The number of trainable numbers."""
         return sum(value.size for value in self.params.values())
+
+    def count_state(self):
+        """The number of numbers kept but not trained (``state``: BatchNorm's moving statistics)."""
+        return sum(value.size for value in self.state.values())
 
     def macs(self):
         """Multiply-accumulates for one example (0 for layers that only compare or copy)."""
@@ -540,3 +560,268 @@ class Dropout(Layer):
     def _backward(self, grad_output, need_grad_input):
         keep, rate = self._cache
         return gradients.dropout_backward(grad_output, keep, rate)
+
+
+class BatchNorm(Layer):
+    """Batch normalization over the channel (last) axis, like ``keras.layers.BatchNormalization``.
+
+    Introduced in the chapter "Training CNNs in practice". For images
+    ``(N, H, W, C)`` each channel is normalised over the batch and every
+    pixel, for features ``(N, D)`` each feature over the batch:
+
+        ``output = gamma * (x - mean) / sqrt(variance + epsilon) + beta``.
+
+    - ``forward(x, training=True)`` uses the batch's ``mean`` and (biased,
+      divided by ``M``) ``variance``, :func:`cnn_course.normalization.batch_moments`,
+      and updates the running statistics as Keras does:
+      ``moving_mean = moving_mean * momentum + mean * (1 - momentum)``, and so
+      ``moving_variance`` with the batch's variance.
+    - ``forward(x, training=False)`` uses ``moving_mean`` and
+      ``moving_variance``, so that an example's output does not depend on the
+      rest of its batch.
+
+    Parameters ``gamma`` of shape (C,), ones, and ``beta`` of shape (C,),
+    zeros (trained, in ``params``). The running statistics ``moving_mean``
+    (zeros) and ``moving_variance`` (ones), of shape (C,), are in ``state``:
+    ``get_weights`` and ``set_weights`` carry them after the parameters (Keras's
+    order: gamma, beta, moving_mean, moving_variance), while ``count_params``
+    and the optimizers see only ``gamma`` and ``beta``. The backward pass goes
+    through the batch's statistics (:func:`cnn_course.gradients.batch_norm_backward`).
+
+    Cost: ``macs()`` counts one multiply-accumulate per output number, the
+    cost at inference, where the layer is ``x * scale + shift`` per channel
+    with ``scale = gamma / sqrt(moving_variance + epsilon)`` and
+    ``shift = beta - moving_mean * scale``.
+
+    Parameters
+    ----------
+    momentum : float, default 0.99
+        In [0, 1): how much of the running statistics each training step keeps.
+    epsilon : float, default 1e-3
+        Added to the variance; above 0. Both defaults are Keras's.
+    name : str, optional
+    """
+
+    default_name = "batch_norm"
+
+    def __init__(self, momentum=0.99, epsilon=1e-3, name=None):
+        super().__init__(name)
+        self.momentum = normalization.check_momentum(momentum)
+        self.epsilon = normalization.check_epsilon(epsilon)
+
+    def _build(self, input_shape, rng, dtype):
+        if len(input_shape) not in (1, 3):
+            raise ValueError(f"needs one example of shape (H, W, C) or (D,), got {input_shape}")
+        channels = input_shape[-1]
+        self.params = {"gamma": np.ones(channels, dtype=dtype), "beta": np.zeros(channels, dtype=dtype)}
+        self.state = {"moving_mean": np.zeros(channels, dtype=dtype), "moving_variance": np.ones(channels, dtype=dtype)}
+        return input_shape
+
+    def _forward(self, x, training):
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        x = x.astype(gamma.dtype, copy=False)
+        if not training:
+            return normalization.batch_norm(
+                x, gamma, beta, self.state["moving_mean"], self.state["moving_variance"], self.epsilon
+            ), None
+        mean, variance = normalization.batch_moments(x)
+        output = normalization.batch_norm(x, gamma, beta, mean, variance, self.epsilon)
+        # In place, as Keras assigns its variables: whoever holds these arrays sees the update.
+        for key, batch_value in (("moving_mean", mean), ("moving_variance", variance)):
+            moving = self.state[key]
+            moving[...] = moving * self.momentum + batch_value * (1.0 - self.momentum)
+        return output, x
+
+    def _backward(self, grad_output, need_grad_input):
+        grad_x, self.grads["gamma"], self.grads["beta"] = gradients.batch_norm_backward(
+            grad_output, self._cache, self.params["gamma"], self.epsilon, need_grad_x=need_grad_input
+        )
+        return grad_x
+
+    def macs(self):
+        return math.prod(self.output_shape)
+
+
+class Residual(Layer):
+    """A residual block, ``x + F(x)``: layers applied in order, and a shortcut around them.
+
+    Introduced in the chapter "Training CNNs in practice". ``F`` is the
+    inner layers applied one after the other (for example ``Conv2D``,
+    ``BatchNorm``, ``ReLU``, ``Conv2D``, ``BatchNorm``); their output is added
+    to the block's input. The gradient then reaches the input along two
+    paths, through ``F`` and straight along the shortcut, and ``backward``
+    adds the two. When ``F`` changes the shape (other channels, or a stride),
+    ``x`` cannot be added as it is: with ``projection="auto"`` the shortcut
+    is then a trainable 1 x 1 ``Conv2D`` (``projection``) with ``F``'s
+    channels and ``F``'s overall stride, as in ResNet; otherwise it is the
+    identity.
+
+    Bookkeeping: the inner layers are named as a ``Sequential`` names them
+    (``conv1``, ``batch_norm1``, ``relu1``, ...), the projection
+    ``projection``; ``params``, ``grads`` and ``state`` hold the inner arrays
+    themselves under prefixed keys (``"conv1/kernel"``, ``"projection/bias"``,
+    ``"batch_norm1/moving_mean"``), so a ``Sequential`` and its optimizer train
+    them (``"residual1/conv1/kernel"``). ``get_weights`` is every inner layer's
+    ``get_weights()`` in order, then the projection's kernel and bias.
+
+    Costs for ``Sequential.describe``: ``macs()`` is the sum of the inner
+    layers' and the projection's (the addition counts 0, like other sums
+    without products); ``window()`` is the inner path's receptive field and
+    overall stride (the shortcut sees less: one pixel, at the same stride).
+
+    Parameters
+    ----------
+    layer_list : list of Layer
+        The inner layers ``F``, first first, not yet in any model.
+    projection : {"auto", None}, default "auto"
+        ``"auto"``: a 1 x 1 convolution on the shortcut when ``F`` changes the
+        shape, the identity otherwise. None: always the identity (a shape
+        change is then an error).
+    name : str, optional
+
+    Attributes
+    ----------
+    layers : list of Layer
+        The inner layers.
+    names : list of str
+        Their names inside the block.
+    projection : Conv2D or None
+        The shortcut's convolution, once built (None for the identity).
+    """
+
+    default_name = "residual"
+
+    def __init__(self, layer_list, projection="auto", name=None):
+        super().__init__(name)
+        if not isinstance(layer_list, (list, tuple)):
+            raise TypeError(f"layer_list must be a list of layers, got {type(layer_list).__name__}")
+        if not layer_list:
+            raise ValueError("layer_list must hold at least one layer, got an empty list")
+        if projection not in ("auto", None):
+            raise ValueError(f"projection must be 'auto' or None, got {projection!r}")
+        counts = {}
+        names = []
+        for index, layer in enumerate(layer_list):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layer_list[{index}] must be a layer of cnn_course.layers, got {type(layer).__name__}")
+            if layer.input_shape is not None:
+                raise ValueError(f"layer_list[{index}] ({type(layer).__name__}) already belongs to a model; make a new layer")
+            counts[type(layer)] = counts.get(type(layer), 0) + 1
+            names.append(layer.name or f"{layer.default_name}{counts[type(layer)]}")
+        repeated = sorted({name for name in names if names.count(name) > 1 or name == "projection"})
+        if repeated:
+            raise ValueError(f"the inner layers' names must be unique and not 'projection', got {repeated}")
+        self.layers, self.names = list(layer_list), names
+        self.projection_mode = projection
+        self.projection = None
+
+    def _members(self):
+        """(name, layer) of every inner layer, then the projection if there is one."""
+        members = list(zip(self.names, self.layers))
+        return members + [("projection", self.projection)] if self.projection is not None else members
+
+    def _build(self, input_shape, rng, dtype):
+        shape = input_shape
+        for index, (layer, name) in enumerate(zip(self.layers, self.names)):
+            try:
+                shape = layer.build(shape, rng, dtype)
+            except ValueError as error:
+                raise ValueError(f"inner layer {index} ({name!r}): {error}") from error
+        self.projection = None
+        if shape != input_shape:
+            if self.projection_mode is None:
+                raise ValueError(
+                    f"the inner layers give {shape}, and an identity shortcut needs the input's shape "
+                    f"{input_shape}; pass projection='auto' for a 1 x 1 convolution on the shortcut"
+                )
+            if len(input_shape) != 3 or len(shape) != 3:
+                raise ValueError(
+                    f"the inner layers give {shape} from {input_shape}: a projection shortcut needs "
+                    f"images (H, W, C) in and out"
+                )
+            path = self._path_window()
+            stride = (1, 1) if path is None else path[1]
+            planned = tuple(-(-size // step) for size, step in zip(input_shape[:2], stride))
+            if planned != shape[:2]:
+                raise ValueError(
+                    f"the inner layers give {shape} from {input_shape} with an overall stride of {stride}, "
+                    f"but a 1 x 1 convolution with that stride gives {planned[0]} x {planned[1]} pixels; "
+                    f"use padding='same' inside the block"
+                )
+            self.projection = Conv2D(shape[2], 1, stride=stride, name="projection")
+            self.projection.build(input_shape, rng, dtype)
+        members = self._members()
+        self.params = {f"{name}/{key}": value for name, layer in members for key, value in layer.params.items()}
+        self.state = {f"{name}/{key}": value for name, layer in members for key, value in layer.state.items()}
+        return shape
+
+    def _collect_grads(self):
+        self.grads = {f"{name}/{key}": value for name, layer in self._members() for key, value in layer.grads.items()}
+
+    def _forward(self, x, training):
+        output = x
+        for layer in self.layers:
+            output = layer.forward(output, training=training)
+        shortcut = x if self.projection is None else self.projection.forward(x, training=training)
+        return shortcut + output, x.shape
+
+    def _backward(self, grad_output, need_grad_input):
+        grad = grad_output
+        for index in range(len(self.layers) - 1, -1, -1):
+            grad = self.layers[index].backward(grad, need_grad_input=index > 0 or need_grad_input)
+        if self.projection is None:
+            grad_shortcut = grad_output
+        else:
+            grad_shortcut = self.projection.backward(grad_output, need_grad_input=need_grad_input)
+        self._collect_grads()
+        if not need_grad_input:
+            return None
+        # The two paths' gradients add up: x reaches the output through F and through the shortcut.
+        return grad + grad_shortcut
+
+    def get_weights(self):
+        """Every inner layer's ``get_weights()`` in order, then the projection's kernel and bias."""
+        return [value for _, layer in self._members() for value in layer.get_weights()]
+
+    def set_weights(self, weights):
+        """Copy ``weights`` (in ``get_weights`` order) into the inner layers and the projection, in place."""
+        weights = list(weights)
+        members = self._members()
+        needed = sum(len(layer.get_weights()) for _, layer in members)
+        if len(weights) != needed:
+            raise ValueError(f"{self._label()}: set_weights needs {needed} arrays (those of each inner layer), got {len(weights)}")
+        start = 0
+        for name, layer in members:
+            count = len(layer.get_weights())
+            try:
+                layer.set_weights(weights[start : start + count])
+            except ValueError as error:
+                raise ValueError(f"{self._label()}, inner layer {name!r}: {error}") from error
+            start += count
+
+    def macs(self):
+        return sum(layer.macs() for _, layer in self._members())
+
+    def _path_window(self):
+        """The inner path as one window: ``(size, stride)`` and the zeros it pads above/left, or None."""
+        field, jump, start = (1, 1), (1, 1), (0, 0)
+        for layer in self.layers:
+            window = layer.window()
+            if window is None:
+                return None
+            (kh, kw), (sh, sw) = window
+            top, left = layer.padding_before()
+            field = (field[0] + (kh - 1) * jump[0], field[1] + (kw - 1) * jump[1])
+            start = (start[0] - top * jump[0], start[1] - left * jump[1])
+            jump = (jump[0] * sh, jump[1] * sw)
+        return field, jump, (-start[0], -start[1])
+
+    def window(self):
+        if self.output_shape is None or len(self.output_shape) != 3:
+            return None
+        path = self._path_window()
+        return None if path is None else path[:2]
+
+    def padding_before(self):
+        path = self._path_window()
+        return (0, 0) if path is None or self.output_shape is None or len(self.output_shape) != 3 else path[2]

@@ -33,14 +33,17 @@ name, kind : str
 output_shape : tuple of int
     One example's output, no batch axis.
 parameters : int
-    Trainable numbers.
+    Trainable numbers (not BatchNorm's moving statistics, which
+    ``summary`` counts as non-trainable params).
 activations : int
     The numbers the layer outputs for one example (the product of
     ``output_shape``); times the batch size and the bytes per number it is
     the memory the output takes.
 macs : int
     Multiply-accumulates for one example: ``H' W' kh kw C_in C_out`` for a
-    convolution, ``D_in D_out`` for a dense layer, 0 for every other layer.
+    convolution, ``D_in D_out`` for a dense layer, one per output number for
+    a ``BatchNorm`` (its cost at inference), the sum of its layers' for a
+    ``Residual`` block, 0 for every other layer.
 receptive_field, jump : tuple of (int, int) or None
     The input pixels (rows, columns) one output cell sees, and the input
     pixels between two neighbouring output cells, by ``r <- r + (k - 1) j``
@@ -199,7 +202,14 @@ class Sequential:
         return tuple(spans)
 
     def summary(self):
-        """A table of the layers like Keras's ``model.summary()``, with activations, MACs and receptive fields, as a string."""
+        """A table of the layers like Keras's ``model.summary()``, with activations, MACs and receptive fields, as a string.
+
+        The "Param #" column counts trainable numbers. A model with
+        non-trainable numbers (BatchNorm's moving statistics) ends as Keras's
+        summary does, with "Total params" (all of them), "Trainable params"
+        and "Non-trainable params"; a model without ends with "Total params"
+        alone. A ``Residual`` block is one row.
+        """
         records = self.describe()
         rows = [("Layer (type)", "Output shape", "Param #", "Activations", "MACs", "Receptive field")]
         for record in records:
@@ -210,13 +220,20 @@ class Sequential:
         lines = [row[0].ljust(widths[0]) + row[1].ljust(widths[1]) + "".join(cell.rjust(width) for cell, width in zip(row[2:], widths[2:]))
                  for row in rows]
         rule = "=" * len(lines[0])
-        totals = [f"Total params: {sum(r.parameters for r in records):,}",
-                  f"Total MACs per example: {sum(r.macs for r in records):,}"]
+        trainable, kept = sum(r.parameters for r in records), self.count_state()
+        totals = [f"Total params: {trainable + kept:,}"]
+        if kept:
+            totals += [f"Trainable params: {trainable:,}", f"Non-trainable params: {kept:,}"]
+        totals.append(f"Total MACs per example: {sum(r.macs for r in records):,}")
         return "\n".join([lines[0], rule, *lines[1:], rule, *totals])
 
     def count_params(self):
         """The number of trainable numbers in all layers."""
         return sum(layer.count_params() for layer in self.layers)
+
+    def count_state(self):
+        """The number of numbers kept but not trained in all layers (BatchNorm's moving statistics)."""
+        return sum(layer.count_state() for layer in self.layers)
 
     def parameters(self):
         """Every trainable array with its gradient.
@@ -224,8 +241,11 @@ class Sequential:
         Returns
         -------
         list of (str, ndarray, ndarray)
-            ``(key, value, gradient)`` with keys like ``"conv1/kernel"``; the
+            ``(key, value, gradient)`` with keys like ``"conv1/kernel"`` (and
+            ``"residual1/conv1/kernel"`` inside a ``Residual`` block); the
             arrays are the layers' own, so updating ``value`` in place trains.
+            BatchNorm's moving statistics are not among them: they are not
+            trained, a training forward pass updates them.
         """
         return [
             (f"{name}/{key}", layer.params[key], layer.grads[key])
@@ -234,22 +254,27 @@ class Sequential:
         ]
 
     def get_weights(self):
-        """Every parameter, layer after layer, in the order of Keras's ``model.get_weights()``."""
+        """Every parameter, layer after layer, in the order of Keras's ``model.get_weights()``.
+
+        A ``BatchNorm`` gives its moving statistics too, after its gamma and
+        beta, as Keras does; a ``Residual`` block its inner layers' arrays.
+        """
         return [value for layer in self.layers for value in layer.get_weights()]
 
     def set_weights(self, weights):
         """Copy ``weights`` (in ``get_weights`` order, as Keras's ``set_weights``) into the layers, in place."""
         weights = list(weights)
-        needed = sum(len(layer.params) for layer in self.layers)
-        if len(weights) != needed:
-            raise ValueError(f"set_weights needs {needed} arrays (kernel and bias of each layer), got {len(weights)}")
+        counts = [len(layer.get_weights()) for layer in self.layers]
+        if len(weights) != sum(counts):
+            what = "kernel and bias of each layer" if not self.count_state() else "each layer's get_weights(), moving statistics included"
+            raise ValueError(f"set_weights needs {sum(counts)} arrays ({what}), got {len(weights)}")
         start = 0
-        for name, layer in zip(self.names, self.layers):
+        for name, layer, count in zip(self.names, self.layers, counts):
             try:
-                layer.set_weights(weights[start : start + len(layer.params)])
+                layer.set_weights(weights[start : start + count])
             except ValueError as error:
                 raise ValueError(f"layer {name!r}: {error}") from error
-            start += len(layer.params)
+            start += count
 
     def _check_data(self, x, y, x_name, y_name):
         x = checks.as_float_array(x, x_name).astype(self.dtype, copy=False)
