@@ -8,7 +8,10 @@ chapter's seed (42), at least 99.2% with two other seeds, and at most 150 s of
 training on a 2-core machine. The one-minute load average is printed with each
 run, because another busy process on the machine slows training down.
 
-Run: ``MNIST_NPZ=path/to/mnist.npz python benchmarks/mnist_cnn_training.py [--seeds 42 1 2]``.
+``--model residual`` trains ``mnist_models.build_residual_cnn`` instead, the
+payoff of the chapter "Training CNNs in practice", with the same recipe.
+
+Run: ``MNIST_NPZ=path/to/mnist.npz python benchmarks/mnist_cnn_training.py [--seeds 42 1 2] [--model residual]``.
 """
 
 import argparse
@@ -20,10 +23,14 @@ import numpy as np
 from cnn_course import data, mnist_models
 
 
+BUILDERS = {"cnn": mnist_models.build_cnn, "residual": mnist_models.build_residual_cnn}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 1, 2], help="seeds (default 42 1 2)")
     parser.add_argument("--epochs", type=int, default=mnist_models.CNN_RECIPE["epochs"])
+    parser.add_argument("--model", choices=sorted(BUILDERS), default="cnn", help="which model (default cnn)")
     args = parser.parse_args()
 
     (x_train, y_train), (x_test, y_test) = data.load_mnist()
@@ -31,12 +38,14 @@ def main():
     x_train = x_train[..., np.newaxis].astype(np.float32) / 255
     x_test = x_test[..., np.newaxis].astype(np.float32) / 255
 
+    print(f"model: {args.model}, {BUILDERS[args.model]().count_params()} parameters")
     print(f"recipe: {mnist_models.CNN_RECIPE} (epochs={args.epochs})")
     print(f"{'seed':>6} {'train s':>8} {'test acc':>9} {'mistakes':>9} {'load 1 min':>11}")
     results = []
     for seed in args.seeds:
         start = time.perf_counter()
-        model, _ = mnist_models.train_cnn(x_train, y_train, seed=seed, epochs=args.epochs, log=False)
+        model, _ = mnist_models.train_cnn(x_train, y_train, seed=seed, epochs=args.epochs, log=False,
+                                            build=BUILDERS[args.model])
         seconds = time.perf_counter() - start
         _, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
         mistakes = round((1 - accuracy) * len(y_test))

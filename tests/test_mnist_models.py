@@ -145,3 +145,31 @@ def test_train_cnn_can_train_without_augmentation():
     assert (shifting.height_factor, shifting.width_factor) == (0.0, 0.0)
     augmented, _ = mnist_models.train_cnn(images, labels, seed=5, epochs=1, log=False)
     assert augmented.get_layer("random_shift").height_factor == mnist_models.CNN_RECIPE["shift"]
+
+
+def test_residual_cnn_is_smaller_than_the_cnn_and_counts_its_parameters():
+    model = mnist_models.build_residual_cnn()
+    assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
+    # Counted by hand from the layers: convolutions, batch norms (4 numbers per channel), projection, dense.
+    width = 32
+    conv = lambda c_in, c_out, k=3: k * k * c_in * c_out
+    expected = (
+        conv(1, width) + 4 * width                                        # stem
+        + 2 * (conv(width, width) + 4 * width)                            # block1
+        + conv(width, 2 * width) + conv(2 * width, 2 * width) + 2 * 4 * 2 * width
+        + conv(width, 2 * width, k=1) + 2 * width                         # block2 and its projection
+        + 2 * (conv(2 * width, 2 * width) + 4 * 2 * width)                # block3
+        + 2 * width * 10 + 10                                             # dense
+    )
+    assert model.count_params() == expected
+    assert model.count_params() < mnist_models.build_cnn().count_params()
+    adds = [layer for layer in model.layers if layer.name.endswith("_add")]
+    assert [layer.name for layer in adds] == ["block1_add", "block2_add", "block3_add"]
+
+
+def test_train_cnn_trains_the_residual_cnn():
+    images, labels = _tiny_mnist(128)
+    model, history = mnist_models.train_cnn(images, labels, seed=5, epochs=2, log=False,
+                                            build=mnist_models.build_residual_cnn)
+    assert model.name == "mnist_residual_cnn"
+    assert len(history["loss"]) == 2 and np.all(np.isfinite(history["loss"]))
