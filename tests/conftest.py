@@ -1,4 +1,4 @@
-"""Shared test set-up: TensorFlow imported quietly once, Hypothesis profiles, MNIST path."""
+"""Shared test set-up: TensorFlow imported quietly once, Hypothesis profiles, MNIST path, exercise verdicts."""
 
 import os
 import pathlib
@@ -38,3 +38,45 @@ def mnist_path():
     if not path or not os.path.isfile(path):
         pytest.skip("needs MNIST_NPZ pointing at a copy of Keras's mnist.npz")
     return path
+
+
+class CheckRunner:
+    """Runs an exercise check and captures the verdict it prints (the ``run_check`` fixture).
+
+    ``run_check(check, *arguments)`` returns ``(passed, text)``: what the
+    check returned and what it printed. The methods assert the common
+    verdicts of an answer check.
+    """
+
+    def __init__(self, capsys):
+        self._capsys = capsys
+
+    def __call__(self, check, *arguments, **options):
+        self._capsys.readouterr()  # what was printed before is not part of this verdict
+        passed = check(*arguments, **options)
+        return passed, self._capsys.readouterr().out
+
+    def right(self, check, *arguments, **options):
+        """Assert that the check passes, with its one-line "right" verdict."""
+        passed, text = self(check, *arguments, **options)
+        assert passed is True, text
+        assert text == f"{check.__name__}: right. Well done!\n", text
+
+    def named(self, check, answer, words, *data):
+        """Assert that ``answer`` fails as a known mistake whose explanation holds ``words``; return the verdict."""
+        passed, text = self(check, answer, *data)
+        assert passed is False, text
+        assert "This looks like a known mistake" in text and words in text, text
+        return text
+
+    def no_answer(self, check, *data):
+        """Assert that the answer None fails with the verdict that says what to give."""
+        passed, text = self(check, None, *data)
+        assert passed is False, text
+        assert text.startswith(f"{check.__name__}: no answer yet. Replace None with "), text
+
+
+@pytest.fixture
+def run_check(capsys):
+    """A :class:`CheckRunner`: call an exercise check, get ``(passed, printed verdict)``."""
+    return CheckRunner(capsys)

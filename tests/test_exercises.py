@@ -8,11 +8,6 @@ import pytest
 from cnn_course import exercises, gradients
 
 
-def verdict(capsys, check, function):
-    passed = check(function)
-    return passed, capsys.readouterr().out
-
-
 # --- right answers, written as a student would ----------------------------------------------
 
 
@@ -84,8 +79,8 @@ RIGHT = [
 
 
 @pytest.mark.parametrize("check, function", RIGHT, ids=[check.__name__ for check, _ in RIGHT])
-def test_a_right_answer_passes(capsys, check, function):
-    passed, text = verdict(capsys, check, function)
+def test_a_right_answer_passes(run_check, check, function):
+    passed, text = run_check(check, function)
     assert passed is True, text
     assert text.startswith(check.__name__ + ": all ") and "Well done!" in text
 
@@ -160,23 +155,23 @@ MISTAKES = [
 
 
 @pytest.mark.parametrize("check, function, words", MISTAKES, ids=[f"{check.__name__}-{words}" for check, _, words in MISTAKES])
-def test_a_known_mistake_is_named(capsys, check, function, words):
-    passed, text = verdict(capsys, check, function)
+def test_a_known_mistake_is_named(run_check, check, function, words):
+    passed, text = run_check(check, function)
     assert passed is False
     assert words in text, text
     assert "expected" in text or check is exercises.check_dropout
 
 
-def test_ties_to_the_last_maximum_are_named(capsys):
+def test_ties_to_the_last_maximum_are_named(run_check):
     def last_maximum(grad_output, x, pool_size, stride):
         flipped = student_max_pool2d_backward(grad_output[:, ::-1, ::-1], x[:, ::-1, ::-1], pool_size, stride)
         return flipped[:, ::-1, ::-1]
-    passed, text = verdict(capsys, exercises.check_max_pool2d_backward, last_maximum)
+    passed, text = run_check(exercises.check_max_pool2d_backward, last_maximum)
     assert passed is False and "ties go to the last maximum" in text
 
 
-def test_the_smallest_failing_case_is_shown_with_its_numbers(capsys):
-    passed, text = verdict(capsys, exercises.check_conv_output_size, lambda size, kernel_size, stride, padding: (size - kernel_size) // stride + 1)
+def test_the_smallest_failing_case_is_shown_with_its_numbers(run_check):
+    passed, text = run_check(exercises.check_conv_output_size, lambda size, kernel_size, stride, padding: (size - kernel_size) // stride + 1)
     # Case 2 is the first with padding: n = 5, k = 3, s = 1, p = 1 gives 5, the mistake 3.
     assert "case 2 of 8 fails" in text and "padding = 1" in text
     assert "expected: 5" in text and "received: 3" in text
@@ -185,51 +180,51 @@ def test_the_smallest_failing_case_is_shown_with_its_numbers(capsys):
 # --- what any student function can do wrong ------------------------------------------------------
 
 
-def test_an_error_in_the_student_function_is_reported_not_raised(capsys):
+def test_an_error_in_the_student_function_is_reported_not_raised(run_check):
     def broken(grad_output, x):
         raise IndexError("index 3 is out of bounds")
-    passed, text = verdict(capsys, exercises.check_relu_backward, broken)
+    passed, text = run_check(exercises.check_relu_backward, broken)
     assert passed is False and "your function raised IndexError: index 3 is out of bounds" in text
 
 
-def test_a_missing_return_is_named(capsys):
+def test_a_missing_return_is_named(run_check):
     def no_return(image, kernel):
         student_correlate2d(image, kernel)
-    passed, text = verdict(capsys, exercises.check_correlate2d, no_return)
+    passed, text = run_check(exercises.check_correlate2d, no_return)
     assert passed is False and "returned None: is a `return` missing?" in text
 
 
-def test_changing_the_input_in_place_is_named(capsys):
+def test_changing_the_input_in_place_is_named(run_check):
     def in_place(grad_output, x):
         grad_output[x <= 0] = 0
         return grad_output
-    passed, text = verdict(capsys, exercises.check_relu_backward, in_place)
+    passed, text = run_check(exercises.check_relu_backward, in_place)
     assert passed is False and "changed its input grad_output in place" in text
 
 
-def test_a_wrong_shape_is_explained(capsys):
-    passed, text = verdict(capsys, exercises.check_relu_backward, lambda grad_output, x: (grad_output * (x > 0)).ravel())
+def test_a_wrong_shape_is_explained(run_check):
+    passed, text = run_check(exercises.check_relu_backward, lambda grad_output, x: (grad_output * (x > 0)).ravel())
     assert passed is False and "it needs shape" in text
-    passed, text = verdict(capsys, exercises.check_max_pool2d_backward,
+    passed, text = run_check(exercises.check_max_pool2d_backward,
                            lambda grad_output, x, pool_size, stride: student_max_pool2d_backward(grad_output, x, pool_size, stride).transpose(0, 3, 1, 2))
     assert passed is False and "channels-last" in text
 
 
-def test_passing_the_result_instead_of_the_function_is_named(capsys):
+def test_passing_the_result_instead_of_the_function_is_named(run_check):
     for check in (exercises.check_correlate2d, exercises.check_dropout):
-        passed, text = verdict(capsys, check, np.zeros(3))
+        passed, text = run_check(check, np.zeros(3))
         assert passed is False and "Pass the function itself, without ()" in text
 
 
-def test_a_result_that_is_not_a_number_is_reported(capsys):
+def test_a_result_that_is_not_a_number_is_reported(run_check):
     for check, function in [(exercises.check_pad2d, lambda x, padding: "padded"), (exercises.check_softmax, lambda logits: ["a", "b"])]:
-        passed, text = verdict(capsys, check, function)
+        passed, text = run_check(check, function)
         assert passed is False and ("received: 'padded'" in text or "received: ['a', 'b']" in text), text
 
 
-def test_the_parameters_may_have_any_names(capsys):
+def test_the_parameters_may_have_any_names(run_check):
     def softmax_with_other_names(z):
         exps = np.exp(z - z.max(axis=1, keepdims=True))
         return exps / exps.sum(axis=1, keepdims=True)
-    passed, text = verdict(capsys, exercises.check_softmax, softmax_with_other_names)
+    passed, text = run_check(exercises.check_softmax, softmax_with_other_names)
     assert passed is True, text

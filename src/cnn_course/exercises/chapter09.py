@@ -1,8 +1,17 @@
-"""The exercise checks of the chapter "Learning from scratch": the backward passes."""
+"""The exercise checks of the chapter "Learning from scratch": the backward passes.
+
+Function checks: :func:`check_relu_backward`, :func:`check_max_pool2d_backward`,
+:func:`check_dense_backward`, :func:`check_softmax_cross_entropy_backward`,
+:func:`check_sigmoid_backward` and :func:`check_learning_full_convolution`.
+Answer checks: :func:`check_learning_by_hand` (a backward pass on paper) and
+:func:`check_learning_saliency` (the gradient of the loss for an image's pixels).
+"""
+
+import copy
 
 import numpy as np
 
-from cnn_course import gradients
+from cnn_course import activations, gradients, layers, losses, model, ops
 from cnn_course.exercises import verdict
 
 __all__ = [
@@ -10,6 +19,10 @@ __all__ = [
     "check_max_pool2d_backward",
     "check_dense_backward",
     "check_softmax_cross_entropy_backward",
+    "check_learning_by_hand",
+    "check_sigmoid_backward",
+    "check_learning_full_convolution",
+    "check_learning_saliency",
 ]
 
 
@@ -237,3 +250,270 @@ def check_softmax_cross_entropy_backward(function):
     ]
     return verdict.check_function("check_softmax_cross_entropy_backward", function, _loss_cases(),
                     gradients.softmax_cross_entropy_backward, mistakes)
+
+
+# --- a backward pass by hand ---------------------------------------------------------------------
+
+
+def _two_weight_pass(x, w1, w2, t, loss_slope=2.0, relu_forward=True, relu_backward=True, last_factor="x"):
+    """(L, dL/dw2, dL/dw1) of h = relu(w1 x), y = w2 h, L = (y - t)^2, with the package's ReLU.
+
+    The keyword arguments make the known mistakes: ``loss_slope`` is the
+    factor of ``(y - t)`` in dL/dy (2, or 1 without the square's 2, or -2 with
+    the sign flipped), ``relu_forward``/``relu_backward`` leave ReLU out of
+    either pass, and ``last_factor="w1"`` multiplies by ``w1`` instead of ``x``
+    at the last step.
+    """
+    pre = np.array(w1 * x, dtype=float)
+    h = activations.relu(pre) if relu_forward else pre
+    y = w2 * h
+    loss = (y - t) ** 2
+    grad_y = loss_slope * (y - t)
+    grad_w2 = grad_y * h
+    grad_h = grad_y * w2
+    grad_pre = gradients.relu_backward(grad_h, pre) if relu_backward else grad_h
+    grad_w1 = grad_pre * (x if last_factor == "x" else w1)
+    return float(loss), float(grad_w2), float(grad_w1)
+
+
+def check_learning_by_hand(answer, x, w1, w2, t):
+    """Check the backward pass worked out by hand for ``h = relu(w1 x)``, ``y = w2 h``, ``L = (y - t)^2``.
+
+    The exercise "Two weights and a ReLU, by hand" of the chapter "Learning
+    from scratch" runs the forward and the backward pass of this two-weight
+    network on paper, once with a positive and once with a negative ``w1``.
+    The answer is the tuple ``(L, dL/dw2, dL/dw1)`` of three numbers; the
+    right one is computed with the package's ReLU and its backward pass.
+    Recognises the factor 2 of the square left out, the sign of ``dL/dy``
+    flipped, ``w1`` instead of ``x`` in the last step, a ReLU that lets the
+    gradient through although its input was negative, and ReLU left out of
+    the forward pass.
+
+    Parameters
+    ----------
+    answer : tuple of (float, float, float) or None
+        The student's ``(L, dL/dw2, dL/dw1)``.
+    x, w1, w2, t : float
+        The input, the two weights and the target of the exercise.
+
+    Returns
+    -------
+    bool
+    """
+    for name, value in (("x", x), ("w1", w1), ("w2", w2), ("t", t)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    mistakes = [
+        ("dL/dy is missing the factor 2 of the square: the derivative of (y - t)^2 is 2 (y - t), and every "
+         "gradient after it carries that factor.", _two_weight_pass(x, w1, w2, t, loss_slope=1.0)),
+        ("the gradients have the wrong sign: dL/dy = 2 (y - t), which is positive when the prediction y is above "
+         "the target t.", _two_weight_pass(x, w1, w2, t, loss_slope=-2.0)),
+        ("dL/dw1 is multiplied by w1 at the last step: the local derivative of w1 x with respect to w1 is x.",
+         _two_weight_pass(x, w1, w2, t, last_factor="w1")),
+        ("the gradient went through ReLU although its input w1 x was negative: there ReLU's slope is 0, so it "
+         "blocks the gradient and w1 gets none.", _two_weight_pass(x, w1, w2, t, relu_backward=False)),
+        ("ReLU is missing from the forward pass: h = relu(w1 x) is 0 when w1 x is negative, and the backward pass "
+         "must use that h (and ReLU's slope there).", _two_weight_pass(x, w1, w2, t, relu_forward=False, relu_backward=False)),
+    ]
+    return verdict.check_answer(
+        "check_learning_by_hand", answer, expected=_two_weight_pass(x, w1, w2, t), mistakes=mistakes,
+        asks=f"(L, dL/dw2, dL/dw1) for w1 = {w1:g}, three numbers in a tuple",
+        hint="go step by step from the loss back: dL/dy first, then dL/dw2 = dL/dy * h, dL/dh = dL/dy * w2, "
+             "through ReLU, and dL/dw1 last.",
+        rtol=1e-6, atol=1e-9)
+
+
+# --- the sigmoid's backward pass -----------------------------------------------------------------
+
+
+def _sigmoid_backward(grad_output, x):
+    s = activations.sigmoid(x)
+    return grad_output * s * (1.0 - s)
+
+
+def _sigmoid_cases():
+    rng = np.random.default_rng(11)
+    return [
+        {"grad_output": np.array([1.0, 1.0, 1.0]), "x": np.array([0.0, 2.0, -1.0])},
+        {"grad_output": np.array([[2.0, -1.0], [0.5, 3.0]]), "x": np.array([[1.0, -2.0], [0.0, 3.0]])},
+        {"grad_output": rng.normal(size=(3, 4)), "x": rng.normal(scale=2.0, size=(3, 4))},
+    ]
+
+
+def check_sigmoid_backward(function):
+    """Check ``function(grad_output, x) -> ndarray``: the gradient of the sigmoid with respect to its input.
+
+    ``grad_output * s * (1 - s)`` with ``s = sigmoid(x)``, element by element,
+    for ``x`` of any shape. The exercise "The backward pass of a sigmoid" of
+    the chapter "Learning from scratch". Recognises the forward pass returned
+    instead, the slope without the upstream gradient, the formula applied to
+    ``x`` instead of ``sigmoid(x)``, tanh's derivative ``1 - s**2``, and the
+    factor ``1 - s`` left out.
+
+    Returns
+    -------
+    bool
+    """
+
+    def slope(grad_output, x):
+        s = activations.sigmoid(x)
+        return s * (1.0 - s)
+
+    mistakes = [
+        ("this is the forward pass, sigmoid(x): the backward pass multiplies the upstream gradient by the "
+         "sigmoid's slope.", lambda grad_output, x: activations.sigmoid(x)),
+        ("this is only the sigmoid's slope: the chain rule multiplies it by the upstream gradient, grad_output.", slope),
+        ("the formula s (1 - s) is applied to x itself: s is the sigmoid of x, so compute s = sigmoid(x) first.",
+         lambda grad_output, x: grad_output * x * (1.0 - x)),
+        ("this is 1 - s^2, the pattern of tanh's derivative (1 - tanh^2): the sigmoid's is s (1 - s).",
+         lambda grad_output, x: grad_output * (1.0 - activations.sigmoid(x) ** 2)),
+        ("the factor 1 - s is missing: the sigmoid's slope is s (1 - s), largest (1/4) at x = 0.",
+         lambda grad_output, x: grad_output * activations.sigmoid(x)),
+    ]
+    return verdict.check_function("check_sigmoid_backward", function, _sigmoid_cases(), _sigmoid_backward, mistakes)
+
+
+# --- the input gradient as a full convolution ----------------------------------------------------
+
+
+def _input_gradient(grad_output, kernel):
+    """The input gradient of a stride-1 "valid" convolution, from the package's backward pass."""
+    kh, kw, c_in, _ = kernel.shape
+    n, out_h, out_w, _ = grad_output.shape
+    x = np.zeros((n, out_h + kh - 1, out_w + kw - 1, c_in))  # the input gradient does not depend on x
+    grad_x, _, _ = gradients.conv2d_backward(grad_output, x, kernel)
+    return grad_x
+
+
+def _full_convolution_cases():
+    rng = np.random.default_rng(12)
+    return [
+        {"grad_output": np.array([[[[1.0], [2.0]], [[0.0], [-1.0]]]]), "kernel": np.array([[1.0, 2.0], [3.0, 4.0]])[:, :, None, None]},
+        {"grad_output": rng.integers(-2, 3, size=(1, 2, 3, 2)).astype(float), "kernel": rng.integers(-2, 3, size=(2, 2, 2, 2)).astype(float)},
+        {"grad_output": rng.integers(-2, 3, size=(2, 3, 2, 3)).astype(float), "kernel": rng.integers(-2, 3, size=(3, 2, 2, 3)).astype(float)},
+    ]
+
+
+def check_learning_full_convolution(function):
+    """Check ``function(grad_output, kernel) -> ndarray``: a convolution's input gradient as a full convolution.
+
+    For a stride-1 "valid" convolution with a kernel of shape (kh, kw, C_in,
+    C_out), ``grad_output`` of shape (N, H', W', C_out) gives the input
+    gradient of shape (N, H' + kh - 1, W' + kw - 1, C_in): ``grad_output``
+    padded with ``kh - 1`` and ``kw - 1`` zeros and convolved with the kernel
+    turned by 180 degrees, its channels swapped. The check compares it with
+    ``gradients.conv2d_backward``. The exercise "The input gradient is a full
+    convolution" of the chapter "Learning from scratch". Recognises the
+    kernel not flipped, flipped in one direction only, its channels not
+    swapped, and the padding left out.
+
+    Returns
+    -------
+    bool
+    """
+
+    def full(grad_output, kernel, turned, swap=True, pad=True):
+        kh, kw = kernel.shape[:2]
+        kernel = turned(kernel)
+        return ops.conv2d(grad_output, kernel.transpose(0, 1, 3, 2) if swap else kernel,
+                          padding=(kh - 1, kw - 1) if pad else 0)
+
+    mistakes = [
+        ("the kernel is not flipped: output (i, j) met input (i + u, j + v) through kernel[u, v], so going back "
+         "the kernel is turned by 180 degrees, kernel[::-1, ::-1].",
+         lambda grad_output, kernel: full(grad_output, kernel, lambda k: k)),
+        ("the kernel is flipped in one direction only: turn it by 180 degrees, kernel[::-1, ::-1], reversing "
+         "both its rows and its columns.", lambda grad_output, kernel: full(grad_output, kernel, lambda k: k[::-1])),
+        ("the kernel's channels are not swapped: going back, grad_output's C_out channels are the input and "
+         "the C_in channels of x the output, so use kernel.transpose(0, 1, 3, 2).",
+         lambda grad_output, kernel: full(grad_output, kernel, lambda k: k[::-1, ::-1], swap=False)),
+        ("the padding is missing: a 'valid' convolution of grad_output shrinks it further; pad it with kh - 1 and "
+         "kw - 1 zeros on each side to get back to the input's size.",
+         lambda grad_output, kernel: full(grad_output, kernel, lambda k: k[::-1, ::-1], pad=False)),
+    ]
+    return verdict.check_function("check_learning_full_convolution", function, _full_convolution_cases(),
+                                  _input_gradient, mistakes)
+
+
+# --- the gradient of the loss for the pixels (a saliency map) ------------------------------------
+
+
+def _pixel_gradients(network, image, label):
+    """The gradient of the loss for the pixels, and the variants of the known mistakes, from a copy of ``network``."""
+    network = copy.deepcopy(network)  # the backward passes fill the layers' caches and gradients
+    logit_layers = network.layers[:-1] if isinstance(network.layers[-1], layers.Softmax) else network.layers
+    values = image.astype(network.dtype)
+    for layer in logit_layers:
+        values = layer.forward(values, training=True)
+    _, probabilities = losses.softmax_cross_entropy(values, label)
+
+    def back(grad_logits):
+        grad, before_first = grad_logits, None
+        for index in range(len(logit_layers) - 1, -1, -1):
+            if index == 0:
+                before_first = grad
+            grad = logit_layers[index].backward(grad)
+        return grad, before_first
+
+    grad, before_first = back(gradients.softmax_cross_entropy_backward(probabilities, label))
+    score, _ = back(np.eye(probabilities.shape[1])[label])
+    return grad, before_first, score
+
+
+def check_learning_saliency(answer, network, image, label):
+    """Check the gradient of the loss with respect to the pixels of one image (a saliency map).
+
+    The exercise "Which pixels matter?" of the chapter "Learning from
+    scratch": the answer is the gradient of the mean softmax cross-entropy of
+    ``network`` on ``image`` with respect to the image, an array of the
+    image's shape (N, H, W, C), signed. The check computes it on a copy of
+    the network, through every layer's backward pass, the first included.
+    Tolerances follow the network's dtype: relative 1e-7 of the largest
+    gradient in float64, 1e-3 in float32. Recognises the absolute value
+    given instead of the gradient, the sign flipped, the gradient stopped at
+    the first layer's output, and the gradient of the true class's logit
+    instead of the loss.
+
+    Parameters
+    ----------
+    answer : ndarray of shape (N, H, W, C) or None
+        The student's gradient.
+    network : cnn_course.model.Sequential
+        The trained network whose last layer gives logits (or a final Softmax).
+    image : ndarray of shape (N, H, W, C)
+        The images, of the network's input shape.
+    label : ndarray of int, shape (N,)
+        Their true classes.
+
+    Returns
+    -------
+    bool
+    """
+    if not isinstance(network, model.Sequential):
+        raise TypeError(f"network must be a cnn_course.model.Sequential, got {type(network).__name__}")
+    image = np.asarray(image)
+    if image.ndim != len(network.input_shape) + 1 or image.shape[1:] != network.input_shape:
+        raise ValueError(f"image must have shape (N, {', '.join(map(str, network.input_shape))}) for this network, "
+                         f"got shape {image.shape}")
+    label = np.asarray(label)
+    if label.shape != image.shape[:1] or label.dtype.kind not in "iu":
+        raise ValueError(f"label must be integer class labels of shape ({image.shape[0]},), got {label.dtype} "
+                         f"labels of shape {label.shape}")
+    expected, before_first, score = _pixel_gradients(network, image, label)
+    tolerance = 1e-7 if network.dtype == np.float64 else 1e-3
+    mistakes = [
+        ("this is the absolute value of the gradient: that is what the figure shows, but the answer is the "
+         "gradient itself, with its signs.", np.abs(expected)),
+        ("the sign is flipped: the gradient of the loss points to where the loss grows; this is the gradient "
+         "of its negative (the log-probability of the true class).", -expected),
+        ("this is the gradient with respect to the first layer's output: call backward on the first layer too, "
+         "to get back to the pixels. (Sequential.backward skips it, because training never needs it.)", before_first),
+        ("this is the gradient of the true class's logit, not of the loss: start the backward pass from "
+         "gradients.softmax_cross_entropy_backward(probabilities, label).", score),
+    ]
+    return verdict.check_answer(
+        "check_learning_saliency", answer, expected=expected, mistakes=mistakes,
+        asks=f"the gradient of the loss with respect to the pixels, an array of shape {image.shape}",
+        hint="run forward(image, training=True), start from the loss's gradient for the logits, and call backward "
+             "on every layer in reverse order, the first one included.",
+        rtol=tolerance, atol=tolerance * float(np.abs(expected).max()))
