@@ -396,16 +396,25 @@ def batch_norm_network(keras, center=True, scale=True):
     return random_batch_norms(keras_model)
 
 
+def every_layer(layer_list):
+    """Every layer, those inside Residual blocks (and their projections) too."""
+    for layer in layer_list:
+        yield layer
+        if isinstance(layer, layers.Residual):
+            yield from every_layer(layer.layers + ([layer.projection] if layer.projection is not None else []))
+
+
 def probability_magnitude(sequential, x):
     """A magnitude for assert_float64_close of the probabilities of ``sequential`` (which has
     BatchNorm layers, so numerics.keras_float64_magnitudes does not apply): the logits of |x|
     through |weights|, each BatchNorm with |gamma|, |beta| and -|moving_mean| (so that it computes
-    |gamma| (|x| + |mean|) / sigma + |beta|, the size of its terms), then the softmax's rule of
-    numerics.keras_float64_magnitudes, 7 max M + K + 34."""
+    |gamma| (|x| + |mean|) / sigma + |beta|, the size of its terms), a Residual block the sum of
+    its two paths' bounds, then the softmax's rule of numerics.keras_float64_magnitudes,
+    7 max M + K + 34."""
     twin = copy.deepcopy(sequential)
     for _, value, _ in twin.parameters():
         np.abs(value, out=value)
-    for layer in twin.layers:
+    for layer in every_layer(twin.layers):
         if isinstance(layer, layers.BatchNorm):
             layer.state["moving_mean"][...] = -np.abs(layer.state["moving_mean"])
     logits = twin.logits(np.abs(x))
@@ -509,12 +518,21 @@ def test_unsupported_layers_and_options_name_the_layer(keras, make, input_shape,
 
 
 def test_bad_models_are_refused(keras):
-    with pytest.raises(TypeError, match="keras_model must be a keras.Sequential, got str"):
+    with pytest.raises(TypeError, match="^keras_model must be a keras.Sequential or a functional keras.Model, got str$"):
         keras_interop.from_keras("model")
-    inputs = keras.Input((4,))
-    functional = keras.Model(inputs, keras.layers.Dense(2)(inputs))
-    with pytest.raises(TypeError, match="keras_model must be a keras.Sequential, got Functional"):
-        keras_interop.from_keras(functional)
+
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    subclassed = Subclassed()
+    subclassed(np.zeros((1, 4), dtype=np.float32))
+    with pytest.raises(TypeError, match=r"got Subclassed, a subclassed model with no graph of layers"):
+        keras_interop.from_keras(subclassed)
     with pytest.raises(ValueError, match=r"keras_model must be built with a known input shape"):
         keras_interop.from_keras(keras.Sequential([keras.layers.Dense(2)]))
     with pytest.raises(TypeError, match="sequential must be a cnn_course.model.Sequential, got Sequential"):
@@ -538,3 +556,289 @@ def test_to_keras_refuses_a_layer_it_has_no_counterpart_for():
     net = model.Sequential([layers.Flatten(), Twice(), layers.Dense(2)], (3, 3, 1))
     with pytest.raises(ValueError, match=r"^to_keras cannot convert layer 'relu1' \(Twice\); supported: Conv2D, Dense"):
         keras_interop.to_keras(net)
+
+
+# --- functional models: chains of layers and residual blocks (chapter "Training CNNs in practice") ---
+
+
+def float32_exact(shape, count=5, seed=6):
+    """Random float64 images that float32 holds exactly (Keras's predict casts float64 arrays to float32)."""
+    return images(shape, count=count, seed=seed, dtype=np.float64)  # drawn in float32, then widened
+
+
+def structure(layer_list, names):
+    """Each layer's name and class, a Residual block's inner structure and projection (kernel shape, stride) too."""
+    rows = []
+    for name, layer in zip(names, layer_list):
+        if isinstance(layer, layers.Residual):
+            projection = None if layer.projection is None else (layer.projection.params["kernel"].shape, layer.projection.stride)
+            rows.append((name, "Residual", structure(layer.layers, layer.names), projection))
+        else:
+            rows.append((name, type(layer).__name__))
+    return rows
+
+
+def residual_cnn(keras):
+    """The chapter's residual CNN (width 8), float64, random biases and BatchNorm statistics."""
+    keras.utils.set_random_seed(0)
+    with float64_keras(keras):
+        keras_model = mnist_models.build_residual_cnn(width=8)
+    return random_batch_norms(random_biases(keras_model, seed=1), seed=2)
+
+
+def test_the_chapters_residual_cnn_comes_over_with_the_same_probabilities(keras):
+    keras_model = residual_cnn(keras)
+    assert not isinstance(keras_model, keras.Sequential)
+    ours = keras_interop.from_keras(keras_model)
+    assert ours.dtype == np.float64
+    inner = [("conv1", "Conv2D"), ("conv1_bn", "BatchNorm"), ("conv1_relu", "ReLU"), ("conv2", "Conv2D"), ("conv2_bn", "BatchNorm")]
+    assert structure(ours.layers, ours.names) == [
+        ("stem", "Conv2D"), ("stem_bn", "BatchNorm"), ("stem_relu", "ReLU"), ("pool1", "MaxPool2D"),
+        ("block1", "Residual", inner, None), ("block1_relu", "ReLU"), ("pool2", "MaxPool2D"),
+        ("block2", "Residual", inner, ((1, 1, 8, 16), (1, 1))), ("block2_relu", "ReLU"),
+        ("block3", "Residual", inner, None), ("block3_relu", "ReLU"),
+        ("global_average", "GlobalAvgPool2D"), ("probabilities", "Dense"), ("probabilities_softmax", "Softmax"),
+    ]
+    # The weights, exactly: a zero bias for the convolutions without one, the projection's kernel and bias.
+    block2 = ours.get_layer("block2")
+    for ours_layer, keras_name in [(block2.projection, "block2_projection"), (block2.layers[1], "block2_conv1_bn"),
+                                   (ours.get_layer("stem"), "stem")]:
+        expected = keras_model.get_layer(keras_name).get_weights()
+        if keras_name == "stem":
+            expected.append(np.zeros(8))
+        for mine, theirs in zip(ours_layer.get_weights(), expected, strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+    zero_biases = sum(layer.filters for layer in keras_model.layers if type(layer).__name__ == "Conv2D" and not layer.use_bias)
+    assert zero_biases == 8 + 2 * (8 + 16 + 16)  # the stem and the blocks' convolutions
+    assert ours.count_params() + ours.count_state() == keras_model.count_params() + zero_biases
+    # Inference: the random moving statistics, through a direct call and through predict (float32-exact images).
+    x = float32_exact((28, 28, 1))
+    magnitude = probability_magnitude(ours, x)
+    probabilities = ours.predict(x, batch_size=2)
+    called = keras_model(x, training=False).numpy()
+    predicted = keras_model.predict(x, verbose=0)
+    assert probabilities.dtype == called.dtype == predicted.dtype == np.float64
+    assert_float64_close(probabilities, called, magnitude, err_msg="keras_model(x)")
+    assert_float64_close(probabilities, predicted, magnitude, err_msg="keras_model.predict")
+    # The bound above is loose (the magnitude compounds |gamma| / sigma through nine BatchNorms), so
+    # also the acceptance bound on the probabilities, 1e-10 (float64's roundings here are some 1e-16).
+    assert_within(probabilities, called, 1e-10, "(keras_model(x))")
+    assert_within(probabilities, predicted, 1e-10, "(keras_model.predict)")
+
+
+def test_the_chapters_residual_cnn_in_float32_keeps_its_weights(keras):
+    keras.utils.set_random_seed(0)
+    keras_model = mnist_models.build_residual_cnn(width=4)
+    ours = keras_interop.from_keras(keras_model)
+    assert ours.dtype == np.float32 and "random_shift" not in ours.names
+    projection = ours.get_layer("block2").projection
+    assert all(w.dtype == np.float32 for w in ours.get_weights())
+    np.testing.assert_array_equal(projection.params["kernel"], keras_model.get_layer("block2_projection").get_weights()[0])
+
+
+def resnet(dtype="float64", seed=0):
+    """A Sequential with every kind of block: identity, strided with a projection, one with a block inside, dense."""
+    net = model.Sequential(
+        [
+            layers.Conv2D(4, 3, padding="same"), layers.BatchNorm(), layers.ReLU(),
+            layers.Residual([layers.Conv2D(4, 3, padding="same"), layers.BatchNorm(), layers.ReLU(),
+                             layers.Conv2D(4, 3, padding="same"), layers.BatchNorm()]),
+            layers.ReLU(),
+            layers.Residual([layers.Conv2D(6, 3, stride=2, padding="same"), layers.BatchNorm(momentum=0.9), layers.ReLU()]),
+            layers.Residual([layers.Residual([layers.Conv2D(6, 3, padding="same"), layers.ReLU()]),
+                             layers.Conv2D(5, 1, stride=(2, 1)), layers.BatchNorm(epsilon=1e-4)]),
+            layers.GlobalAvgPool2D(),
+            layers.Residual([layers.Dense(5), layers.ReLU(), layers.Dense(5)]),
+            layers.Dense(3),
+        ],
+        (8, 8, 2), seed=seed, dtype=dtype,
+    )
+    rng = np.random.default_rng(seed + 10)
+    for key, value, _ in net.parameters():
+        if key.endswith("bias") or key.endswith("beta"):
+            value[...] = rng.normal(0.0, 0.3, value.shape)
+        elif key.endswith("gamma"):
+            value[...] = rng.normal(1.0, 0.3, value.shape)
+    for layer in every_layer(net.layers):
+        if isinstance(layer, layers.BatchNorm):
+            layer.state["moving_mean"][...] = rng.normal(0.0, 0.5, layer.state["moving_mean"].shape)
+            layer.state["moving_variance"][...] = rng.uniform(0.5, 2.0, layer.state["moving_variance"].shape)
+    return net
+
+
+def test_round_trip_of_a_sequential_with_residual_blocks(keras):
+    net = resnet()
+    keras_model = keras_interop.to_keras(net, logits=True)
+    assert not isinstance(keras_model, keras.Sequential)
+    back = keras_interop.from_keras(keras_model)
+    assert back.dtype == np.float64 and back.input_shape == net.input_shape
+    assert structure(back.layers, back.names) == structure(net.layers, net.names)
+    assert back.get_layer("residual3").projection.stride == (2, 1)
+    for layer, twin in zip(every_layer(back.layers), every_layer(net.layers), strict=True):
+        if isinstance(layer, layers.BatchNorm):
+            assert (layer.momentum, layer.epsilon) == (twin.momentum, twin.epsilon)
+    weights = net.get_weights()
+    for mine, theirs in zip(back.get_weights(), weights, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    # Copied, not shared.
+    kernel = back.get_layer("residual2").projection.params["kernel"]
+    saved = kernel.copy()
+    kernel += 1.0
+    np.testing.assert_array_equal(net.get_layer("residual2").projection.params["kernel"], saved)
+    np.testing.assert_array_equal(keras_model.get_layer("residual2_projection").get_weights()[0], saved)
+    kernel[...] = saved
+    x = float32_exact((8, 8, 2))
+    magnitude = probability_magnitude(net, x)
+    expected = net.predict(x)
+    assert_float64_close(back.predict(x), expected, magnitude, err_msg="from_keras(to_keras(net))")
+    keras_probabilities = ops.softmax(keras_model(x, training=False).numpy(), axis=-1)
+    assert_float64_close(keras_probabilities, expected, magnitude, err_msg="to_keras")
+    assert_within(back.predict(x), expected, 1e-10, "(from_keras(to_keras(net)))")
+    assert_within(keras_probabilities, expected, 1e-10, "(to_keras)")
+    # With the Softmax that to_keras adds, the model comes back with it as its last layer.
+    with_softmax = keras_interop.from_keras(keras_interop.to_keras(net))
+    assert with_softmax.names == [*net.names, f"{net.names[-1]}_softmax"]
+
+
+@pytest.mark.parametrize("use_bias", [True, False])
+@pytest.mark.parametrize("strides", [1, 2, (2, 1)])
+def test_hand_written_blocks_with_projections_come_over(keras, use_bias, strides):
+    """A block that downsamples (a strided projection with or without bias, the Add's inputs in the
+    other order), an identity block with augmentation and a Conv2D's activation inside, Activation after.
+    The first block takes its Add's name, "merge"; the second, "same_add", is "same", and its inner
+    layers lose the prefix "same_"."""
+    L = keras.layers
+    with float64_keras(keras):
+        inputs = keras.Input((9, 8, 2))
+        x = L.Conv2D(3, 3, padding="same", name="stem")(inputs)
+        y = L.Conv2D(5, 3, strides=strides, padding="same", use_bias=False, name="down_a")(x)
+        y = L.BatchNormalization(name="down_norm")(y)
+        y = L.ReLU(name="down_relu")(y)
+        y = L.Conv2D(5, 3, padding="same", name="down_b")(y)
+        shortcut = L.Conv2D(5, 1, strides=strides, use_bias=use_bias, name="shortcut")(x)
+        x = L.Add(name="merge")([y, shortcut])
+        x = L.Activation("relu", name="after_down")(x)
+        y = L.RandomFlip(name="flip")(x)
+        y = L.Conv2D(5, 3, padding="same", activation="relu", name="same_a")(y)
+        y = L.BatchNormalization(name="same_norm")(y)
+        x = L.ReLU(name="after_same")(L.Add(name="same_add")([x, y]))
+        outputs = L.Dense(4, activation="softmax", name="scores")(L.GlobalAveragePooling2D(name="pool")(x))
+        keras_model = random_batch_norms(random_biases(keras.Model(inputs, outputs), seed=3), seed=4)
+    ours = keras_interop.from_keras(keras_model)
+    projection = ((1, 1, 3, 5), (strides, strides) if isinstance(strides, int) else strides)
+    assert structure(ours.layers, ours.names) == [
+        ("stem", "Conv2D"),
+        ("merge", "Residual", [("down_a", "Conv2D"), ("down_norm", "BatchNorm"), ("down_relu", "ReLU"), ("down_b", "Conv2D")],
+         projection),
+        ("after_down", "ReLU"),
+        ("same", "Residual", [("a", "Conv2D"), ("a_relu", "ReLU"), ("norm", "BatchNorm")], None),
+        ("after_same", "ReLU"), ("pool", "GlobalAvgPool2D"), ("scores", "Dense"), ("scores_softmax", "Softmax"),
+    ]
+    keras_projection = keras_model.get_layer("shortcut").get_weights()
+    bias = keras_projection[1] if use_bias else np.zeros(5)
+    np.testing.assert_array_equal(ours.get_layer("merge").projection.params["kernel"], keras_projection[0])
+    np.testing.assert_array_equal(ours.get_layer("merge").projection.params["bias"], bias)
+    x = float32_exact((9, 8, 2))
+    magnitude = probability_magnitude(ours, x)
+    probabilities = ours.predict(x)
+    assert_float64_close(probabilities, keras_model(x, training=False).numpy(), magnitude, err_msg="keras_model(x)")
+    assert_float64_close(probabilities, keras_model.predict(x, verbose=0), magnitude, err_msg="keras_model.predict")
+    assert_within(probabilities, keras_model(x, training=False).numpy(), 1e-10, "(keras_model(x))")
+
+
+def _sum(L, tensors):
+    return L.Add(name="sum")(tensors)
+
+
+def _conv(L, filters, kernel_size, name, **options):
+    return L.Conv2D(filters, kernel_size, padding="same", name=name, **options)
+
+
+def _not_a_chain_back(keras, L, x):
+    """``u = a(x)``, ``w = x + b(u)``, then ``w + u``: the outer block's inner path passes its own input."""
+    u = _conv(L, 2, 3, "a")(x)
+    w = L.Add(name="inner_sum")([_conv(L, 2, 3, "b")(u), x])
+    return L.Add(name="outer_sum")([w, u])
+
+
+def _shared(keras, L, x):
+    dense = L.Dense(2, name="shared")
+    return dense(dense(L.GlobalAveragePooling2D()(x)))
+
+
+def _nested(keras, L, x):
+    inner = keras.Sequential([keras.Input((6, 6, 2)), L.Conv2D(2, 3)], name="inner")
+    return inner(x)
+
+
+# Graphs on an input of shape (6, 6, 2) (or a shape given in the third place), and the refusal's message.
+REFUSED_GRAPHS = {
+    "a branch joined by Concatenate": (
+        lambda keras, L, x: L.Concatenate(name="join")([_conv(L, 2, 3, "left")(x), _conv(L, 2, 3, "right")(x)]),
+        r"layer 'join' \(Concatenate\): it takes 2 inputs; but for the Add of a residual block, every layer must take one"),
+    "two 3 x 3 convolutions added": (
+        lambda keras, L, x: _sum(L, [_conv(L, 2, 3, "left")(x), _conv(L, 2, 3, "right")(x)]),
+        r"layer 'left' \(Conv2D\): the shortcut of the residual block ending in 'sum' is a 3 x 3 convolution; "
+        r"a Residual's projection is a 1 x 1 Conv2D"),
+    "branches with no shortcut": (
+        lambda keras, L, x: _sum(L, [L.ReLU(name="left_relu")(_conv(L, 2, 3, "left")(x)),
+                                     L.ReLU(name="right_relu")(_conv(L, 2, 3, "right")(x))]),
+        r"layer 'sum' \(Add\): its inputs \(from 'left_relu' and 'right_relu'\) are not the two branches of a "
+        r"residual block from one source: neither is computed from the other"),
+    "a shortcut of Conv2D and BatchNormalization": (
+        lambda keras, L, x: _sum(L, [L.BatchNormalization(name="shortcut_norm")(L.Conv2D(3, 1, name="shortcut")(x)),
+                                     L.BatchNormalization(name="path_norm")(_conv(L, 3, 3, "path")(x))]),
+        r"layer 'sum' \(Add\): its inputs \(from 'shortcut_norm' and 'path_norm'\) are not the two branches .*"
+        r"\(a shortcut of more layers, such as a Conv2D and a BatchNormalization, is not supported\)"),
+    "an inner path that passes the block's input": (
+        _not_a_chain_back,
+        r"layer 'outer_sum' \(Add\): its inner path does not lead back to the tensor its shortcut starts from"),
+    "a projection where the shape does not change": (
+        lambda keras, L, x: _sum(L, [L.Conv2D(2, 1, name="needless")(x), _conv(L, 2, 3, "path")(x)]),
+        r"layer 'needless' \(Conv2D\): a projection on the shortcut of the residual block ending in 'sum', whose "
+        r"inner path keeps the shape \(6, 6, 2\); a Residual has a projection only where its inner path changes"),
+    "a projection with another stride (Keras broadcasts the sum)": (
+        lambda keras, L, x: _sum(L, [L.Conv2D(3, 1, name="shortcut")(x), _conv(L, 3, 3, "path", strides=(2, 1))(x)]),
+        r"layer 'shortcut' \(Conv2D\): a projection with strides \(1, 1\) and 3 filters, while the inner path of the "
+        r"residual block ending in 'sum' has an overall stride of \(2, 1\) and 3 channels",
+        (2, 6, 2)),
+    "an identity shortcut where the shape changes (Keras broadcasts the sum)": (
+        lambda keras, L, x: _sum(L, [x, _conv(L, 3, 3, "path")(x)]),
+        r"layer 'sum' \(Add\): its shortcut is the identity, but its inner path changes the shape from \(6, 6, 1\) "
+        r"to \(6, 6, 3\)",
+        (6, 6, 1)),
+    "a projection with an activation": (
+        lambda keras, L, x: _sum(L, [L.Conv2D(3, 1, activation="relu", name="shortcut")(x), _conv(L, 3, 3, "path")(x)]),
+        r"layer 'shortcut' \(Conv2D\): the projection of the residual block ending in 'sum' has activation 'relu'"),
+    "an Add of three tensors": (
+        lambda keras, L, x: _sum(L, [x, _conv(L, 2, 3, "a")(x), _conv(L, 2, 3, "b")(x)]),
+        r"layer 'sum' \(Add\): an Add of 3 tensors; a residual block adds two"),
+    "a tensor added to itself": (
+        lambda keras, L, x: _sum(L, [_conv(L, 2, 3, "a")(x)] * 2),
+        r"layer 'sum' \(Add\): it adds a tensor to itself"),
+    "a shared layer": (
+        _shared, r"layer 'shared' \(Dense\): it is called more than once in the model \(a shared layer\)"),
+    "a nested model": (
+        _nested, r"layer 'inner' \(Sequential\): a model inside the model is not supported"),
+    "a function of keras.ops": (
+        lambda keras, L, x: keras.ops.add(_conv(L, 2, 3, "path")(x), x),
+        r"operation '\w+' \(Add\): it is a function of keras.ops, not a Keras layer"),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED_GRAPHS))
+def test_graphs_that_are_not_chains_of_layers_and_blocks_are_refused(keras, name):
+    make, message, *shape = REFUSED_GRAPHS[name]
+    inputs = keras.Input(shape[0] if shape else (6, 6, 2))
+    keras_model = keras.Model(inputs, make(keras, keras.layers, inputs))
+    with pytest.raises(ValueError, match=r"^from_keras cannot convert " + message):
+        keras_interop.from_keras(keras_model)
+
+
+def test_models_with_several_inputs_or_outputs_are_refused(keras):
+    first, second = keras.Input((4,)), keras.Input((4,))
+    with pytest.raises(ValueError, match=r"^keras_model must have one input and one output, got 2 inputs and 1 outputs$"):
+        keras_interop.from_keras(keras.Model([first, second], keras.layers.Add()([first, second])))
+    hidden = keras.layers.Dense(3)(first)
+    with pytest.raises(ValueError, match=r"^keras_model must have one input and one output, got 1 inputs and 2 outputs$"):
+        keras_interop.from_keras(keras.Model(first, [hidden, keras.layers.Dense(2)(hidden)]))

@@ -463,7 +463,11 @@ def test_shapes_a_shortcut_cannot_match_are_refused():
         block.backward(np.zeros((1, 3, 3, 1)))
 
 
-def test_from_keras_takes_sequential_models_only(keras):
-    functional = keras_interop.to_keras(_resnet())
-    with pytest.raises(TypeError, match="keras_model must be a keras.Sequential, got Functional"):
-        keras_interop.from_keras(functional)
+def test_from_keras_reads_a_model_with_blocks_back(keras):
+    net = _resnet()
+    back = keras_interop.from_keras(keras_interop.to_keras(net, logits=True))
+    assert back.names == net.names
+    blocks = [layer for layer in back.layers if isinstance(layer, layers.Residual)]
+    assert blocks and any(block.projection is not None for block in blocks)
+    for ours, theirs in zip(back.get_weights(), net.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
