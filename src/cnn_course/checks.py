@@ -186,13 +186,15 @@ def check_padding(padding, allow_amount=True, name="padding"):
 
 
 def check_rate(rate, name="rate"):
-    """Return a dropout rate as a float in ``[0, 1)``.
+    """Return a fraction in ``[0, 1)`` as a float: a dropout rate, or batch norm's momentum.
 
     Parameters
     ----------
     rate : float
-        The probability of dropping a unit.
+        The probability of dropping a unit, or the share of the old running
+        statistics a batch norm keeps at each step.
     name : str, default "rate"
+        The argument's name, for the error message.
 
     Returns
     -------

@@ -606,7 +606,7 @@ class BatchNorm(Layer):
 
     def __init__(self, momentum=0.99, epsilon=1e-3, name=None):
         super().__init__(name)
-        self.momentum = normalization.check_momentum(momentum)
+        self.momentum = checks.check_rate(momentum, "momentum")
         self.epsilon = normalization.check_epsilon(epsilon)
 
     def _build(self, input_shape, rng, dtype):

@@ -21,28 +21,7 @@ import numpy as np
 
 from cnn_course import checks
 
-__all__ = ["batch_moments", "batch_norm", "check_momentum", "check_epsilon"]
-
-
-def check_momentum(momentum):
-    """Return the ``momentum`` of the running statistics as a float in ``[0, 1)``.
-
-    Each training step keeps ``momentum`` of the old running value and adds
-    ``1 - momentum`` of the batch's; 0 keeps only the last batch's.
-
-    Parameters
-    ----------
-    momentum : float
-
-    Returns
-    -------
-    float
-    """
-    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
-        raise TypeError(f"momentum must be a float in [0, 1), got {momentum!r}")
-    if not 0.0 <= momentum < 1.0:
-        raise ValueError(f"momentum must be a float in [0, 1), got {momentum!r}")
-    return float(momentum)
+__all__ = ["batch_moments", "batch_norm", "check_epsilon"]
 
 
 def check_epsilon(epsilon):
