@@ -216,6 +216,23 @@ def test_conv2d_layer_gradients_match_finite_differences(stride, padding):
     assert set(errors) == {"kernel", "bias"} and max(errors.values()) < TOLERANCE
 
 
+@pytest.mark.parametrize("make, input_shape", [(lambda use_bias: layers.Conv2D(3, 3, use_bias=use_bias), (5, 5, 2)),
+                                                (lambda use_bias: layers.Dense(4, use_bias=use_bias), (6,))])
+def test_layers_without_bias_have_no_bias_and_correct_gradients(make, input_shape):
+    rng = np.random.default_rng(11)
+    layer, with_bias = _built(make(False), input_shape), _built(make(True), input_shape)
+    (weights_key,) = layer.params
+    assert list(with_bias.params) == [weights_key, "bias"]
+    assert len(layer.get_weights()) == 1 and layer.count_params() == layer.get_weights()[0].size
+    x = rng.normal(size=(2,) + input_shape)
+    # The same output as the layer with a bias of zeros.
+    with_bias.params[weights_key][...] = layer.params[weights_key]
+    np.testing.assert_array_equal(layer.forward(x), with_bias.forward(x))
+    assert _input_gradient_error(layer, x, rng) < TOLERANCE
+    errors = _parameter_gradient_errors(layer, x, rng)
+    assert set(errors) == set(layer.grads) == {weights_key} and max(errors.values()) < TOLERANCE
+
+
 @pytest.mark.parametrize("kind", [layers.MaxPool2D, layers.AvgPool2D])
 @pytest.mark.parametrize("pool_size, stride, padding", [(2, None, "valid"), (2, None, "same"), (3, 2, "same"), (3, 1, "valid")])
 def test_pool_layer_gradients_match_finite_differences(kind, pool_size, stride, padding):
@@ -291,6 +308,20 @@ def _keras_gradients(tf, keras_layer, x, upstream):
     variables = keras_layer.trainable_variables
     grads = tape.gradient(loss, [x_t] + list(variables))
     return out.numpy(), grads[0].numpy(), [g.numpy() for g in grads[1:]]
+
+
+def test_conv2d_layer_without_bias_matches_keras(tf, keras):
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(3, 7, 6, 2))
+    layer = _built(layers.Conv2D(4, 3, padding="same", use_bias=False), (7, 6, 2))
+    keras_layer = keras.layers.Conv2D(4, 3, padding="same", use_bias=False, dtype="float64")
+    keras_layer.build((None, 7, 6, 2))
+    keras_layer.set_weights(layer.get_weights())
+    upstream = rng.normal(size=(3,) + layer.output_shape)
+    out, grad_x, (grad_kernel,) = _keras_gradients(tf, keras_layer, x, upstream)
+    np.testing.assert_allclose(layer.forward(x, training=True), out, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(layer.backward(upstream), grad_x, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(layer.grads["kernel"], grad_kernel, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("stride, padding", [(1, "valid"), (1, "same"), (2, "valid"), (2, "same")])
@@ -484,6 +515,8 @@ def test_constructors_reject_bad_arguments():
         (lambda: layers.Dense(np.zeros(4)), TypeError, r"units must be an int"),
         (lambda: layers.Dense(0), ValueError, r"units must be at least 1"),
         (lambda: layers.Dense(3, weight_scale="big"), TypeError, r"weight_scale must be a non-negative float, got 'big'"),
+        (lambda: layers.Dense(3, use_bias=0), TypeError, r"^use_bias must be True or False, got 0$"),
+        (lambda: layers.Conv2D(3, 3, use_bias="no"), TypeError, r"^use_bias must be True or False, got 'no'$"),
         (lambda: layers.ReLU(name=3), TypeError, r"name must be a non-empty str or None, got 3"),
         (lambda: layers.Softmax(name=""), TypeError, r"name must be a non-empty str or None, got ''"),
     ],

@@ -20,6 +20,7 @@ __all__ = [
     "check_padding_amount",
     "check_padding",
     "check_rate",
+    "check_bool",
     "check_name",
     "check_class_labels",
     "check_conv_operands",
@@ -205,6 +206,13 @@ def check_rate(rate, name="rate"):
     if not 0.0 <= rate < 1.0:
         raise ValueError(f"{name} must be a float in [0, 1), got {rate!r}")
     return float(rate)
+
+
+def check_bool(value, name):
+    """Return ``value`` if it is a bool (``True`` or ``False``), else raise a ``TypeError`` naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def check_name(name):

@@ -33,8 +33,8 @@ __all__ = ["CORRESPONDENCE", "AUGMENTATION_LAYERS", "from_keras", "to_keras"]
 CORRESPONDENCE = (
     # (our layer class, Keras's layer class name, {our setting: Keras's config key})
     (layers.Conv2D, "Conv2D", {"filters": "filters", "kernel_size": "kernel_size", "stride": "strides", "padding": "padding",
-                               "dilation": "dilation_rate"}),
-    (layers.Dense, "Dense", {"units": "units"}),
+                               "dilation": "dilation_rate", "use_bias": "use_bias"}),
+    (layers.Dense, "Dense", {"units": "units", "use_bias": "use_bias"}),
     (layers.MaxPool2D, "MaxPooling2D", {"pool_size": "pool_size", "stride": "strides", "padding": "padding"}),
     (layers.AvgPool2D, "AveragePooling2D", {"pool_size": "pool_size", "stride": "strides", "padding": "padding"}),
     (layers.GlobalAvgPool2D, "GlobalAveragePooling2D", {}),
@@ -129,8 +129,6 @@ def _convert_layer(keras, keras_layer, name):
     layer_weights = keras_layer.get_weights()
     if kind == "BatchNormalization":
         layer_weights = _batch_norm_weights(config, layer_weights)
-    if config.get("use_bias") is False:
-        layer_weights.append(np.zeros(layer_weights[0].shape[-1], dtype=layer_weights[0].dtype))
     converted = [(our_class(**arguments, name=name), layer_weights)]
     activation = config.get("activation", "linear")
     layer = _activation_layer(keras_layer, activation, f"{name}_{activation}")
@@ -350,8 +348,8 @@ def from_keras(keras_model, dtype=None):
         ``(N, D)`` becomes a :class:`cnn_course.layers.BatchNorm` with its
         moving statistics, so that predictions (inference mode) agree; with
         ``scale=False`` or ``center=False`` its missing gamma or beta becomes
-        ones or zeros. A ``Conv2D`` or ``Dense`` without bias gets a zero
-        bias. Options that act only while Keras trains (regularizers,
+        ones or zeros. A ``Conv2D`` or ``Dense`` without bias (``use_bias=False``)
+        stays without, and a projection without bias gets a zero bias. Options that act only while Keras trains (regularizers,
         constraints, ``trainable=False``, ``synchronized``) are not carried
         over; ``renorm=True`` and another ``axis`` are refused.
     dtype : str, optional

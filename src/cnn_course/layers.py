@@ -257,7 +257,7 @@ class Conv2D(Layer):
     """A convolution, like ``keras.layers.Conv2D`` (no activation).
 
     Parameters ``kernel`` of shape (kh, kw, C_in, filters), He-initialised,
-    and ``bias`` of shape (filters,), zeros. Output size per axis:
+    and ``bias`` of shape (filters,), zeros (none with ``use_bias=False``). Output size per axis:
     ``floor((n + 2p - k) / s) + 1``, or ``ceil(n / s)`` for ``"same"``.
     Inputs are cast to the kernel's dtype (float32 by default), as Keras does.
     Cost: ``H' * W' * kh * kw * C_in * filters`` multiply-accumulates per example.
@@ -272,32 +272,35 @@ class Conv2D(Layer):
     dilation : int or tuple of (int, int), default 1
         The step between the kernel's taps; the kernel then spans
         ``dilation * (kernel_size - 1) + 1`` pixels (chapter "Padding and stride").
+    use_bias : bool, default True
+        False leaves the bias out, as before a batch normalization, whose
+        shift ``beta`` would cancel it (chapter "Training CNNs in practice").
     name : str, optional
     """
 
     default_name = "conv"
 
-    def __init__(self, filters, kernel_size, stride=1, padding="valid", dilation=1, name=None):
+    def __init__(self, filters, kernel_size, stride=1, padding="valid", dilation=1, use_bias=True, name=None):
         super().__init__(name)
         self.filters = checks.check_int(filters, "filters", 1)
         self.kernel_size = checks.check_positive_pair(kernel_size, "kernel_size")
         self.stride = checks.check_positive_pair(stride, "stride")
         self.padding = checks.check_padding(padding)
         self.dilation = checks.check_positive_pair(dilation, "dilation")
+        self.use_bias = checks.check_bool(use_bias, "use_bias")
 
     def _build(self, input_shape, rng, dtype):
         _check_image_shape(input_shape)
         self._pads, (out_h, out_w) = convolution.window_plan(
             input_shape[:2], self.kernel_size, self.stride, self.padding, "kernel", self.dilation
         )
-        self.params = {
-            "kernel": initializers.he_normal(self.kernel_size + (input_shape[2], self.filters), rng, dtype),
-            "bias": np.zeros(self.filters, dtype=dtype),
-        }
+        self.params = {"kernel": initializers.he_normal(self.kernel_size + (input_shape[2], self.filters), rng, dtype)}
+        if self.use_bias:
+            self.params["bias"] = np.zeros(self.filters, dtype=dtype)
         return (out_h, out_w, self.filters)
 
     def _forward(self, x, training):
-        kernel, bias = self.params["kernel"], self.params["bias"]
+        kernel, bias = self.params["kernel"], self.params.get("bias")
         x = x.astype(kernel.dtype, copy=False)
         if not training:
             return ops.conv2d(x, kernel, bias, stride=self.stride, padding=self.padding, dilation=self.dilation), None
@@ -305,15 +308,19 @@ class Conv2D(Layer):
         # matrix can be kept for the backward pass.
         columns = convolution.im2col(x, self.kernel_size, self.stride, self.padding, self.dilation)
         n, out_h, out_w = columns.shape[:3]
-        output = columns.reshape(n * out_h * out_w, -1) @ kernel.reshape(-1, self.filters) + bias
+        output = columns.reshape(n * out_h * out_w, -1) @ kernel.reshape(-1, self.filters)
+        if bias is not None:
+            output += bias
         return output.reshape(n, out_h, out_w, self.filters), (x, columns)
 
     def _backward(self, grad_output, need_grad_input):
         x, columns = self._cache
-        grad_x, self.grads["kernel"], self.grads["bias"] = gradients.conv2d_backward(
+        grad_x, self.grads["kernel"], grad_bias = gradients.conv2d_backward(
             grad_output, x, self.params["kernel"], self.stride, self.padding, columns=columns,
             need_grad_x=need_grad_input, dilation=self.dilation,
         )
+        if self.use_bias:
+            self.grads["bias"] = grad_bias
         return grad_x
 
     def macs(self):
@@ -478,7 +485,7 @@ class Dense(Layer):
     """A fully connected layer, ``x @ weights + bias``, like ``keras.layers.Dense`` (no activation).
 
     Parameters ``weights`` of shape (D_in, units), He-initialised, and
-    ``bias`` of shape (units,), zeros. Cost: ``D_in * units``
+    ``bias`` of shape (units,), zeros (none with ``use_bias=False``). Cost: ``D_in * units``
     multiply-accumulates per example.
 
     Parameters
@@ -489,14 +496,17 @@ class Dense(Layer):
         Multiplies the initial weights. A small value (0.1) for the layer
         that gives the logits makes a fresh network unsure, predicting about
         ``1 / units`` for every class, so its first loss is about ``log(units)``.
+    use_bias : bool, default True
+        False leaves the bias out (before a batch normalization).
     name : str, optional
     """
 
     default_name = "dense"
 
-    def __init__(self, units, weight_scale=1.0, name=None):
+    def __init__(self, units, weight_scale=1.0, use_bias=True, name=None):
         super().__init__(name)
         self.units = checks.check_int(units, "units", 1)
+        self.use_bias = checks.check_bool(use_bias, "use_bias")
         if isinstance(weight_scale, bool) or not isinstance(weight_scale, (int, float, np.floating)):
             raise TypeError(f"weight_scale must be a non-negative float, got {weight_scale!r}")
         if not weight_scale >= 0:
@@ -507,16 +517,20 @@ class Dense(Layer):
         if len(input_shape) != 1:
             raise ValueError(f"needs one example of shape (D_in,), got {input_shape}; put a Flatten layer before it")
         weights = initializers.he_normal((input_shape[0], self.units), rng, dtype)
-        self.params = {"weights": weights * dtype.type(self.weight_scale), "bias": np.zeros(self.units, dtype=dtype)}
+        self.params = {"weights": weights * dtype.type(self.weight_scale)}
+        if self.use_bias:
+            self.params["bias"] = np.zeros(self.units, dtype=dtype)
         return (self.units,)
 
     def _forward(self, x, training):
-        return ops.dense(x, self.params["weights"], self.params["bias"]), x
+        return ops.dense(x, self.params["weights"], self.params.get("bias")), x
 
     def _backward(self, grad_output, need_grad_input):
-        grad_x, self.grads["weights"], self.grads["bias"] = gradients.dense_backward(
+        grad_x, self.grads["weights"], grad_bias = gradients.dense_backward(
             grad_output, self._cache, self.params["weights"]
         )
+        if self.use_bias:
+            self.grads["bias"] = grad_bias
         return grad_x
 
     def macs(self):
