@@ -121,6 +121,62 @@ def test_train_on_subset_is_reproducible_and_returns_the_four_curves():
     assert first == second
 
 
+def batch_norm_model():
+    """Conv (no bias) -> BN -> ReLU -> flatten -> Dense -> BN, float64, with stale running statistics."""
+    L, d = keras.layers, "float64"
+    inputs = keras.Input((5, 5, 1))
+    x = L.Conv2D(3, 3, use_bias=False, dtype=d)(inputs)
+    x = L.BatchNormalization(name="norm1", dtype=d)(x)
+    x = L.Flatten(dtype=d)(L.ReLU(dtype=d)(x))
+    x = L.Dense(4, dtype=d)(x)
+    outputs = L.BatchNormalization(name="norm2", dtype=d)(x)
+    keras_model = keras.Model(inputs, outputs)
+    rng = np.random.default_rng(8)
+    for layer in keras_model.layers:
+        if layer.weights:
+            layer.set_weights([rng.normal(0.5, 1.0, w.shape) for w in layer.get_weights()])
+    for name in ("norm1", "norm2"):
+        layer = keras_model.get_layer(name)
+        layer.moving_variance.assign(rng.uniform(0.5, 2.0, layer.moving_variance.shape))
+    return keras_model
+
+
+def test_recompute_batch_norm_statistics_sets_each_layer_to_its_inputs_statistics():
+    keras_model = batch_norm_model()
+    images = np.random.default_rng(9).uniform(0, 1, (23, 5, 5, 1))
+    old = {name: keras_model.get_layer(name).moving_variance.numpy().copy() for name in ("norm1", "norm2")}
+    changed = practice.recompute_batch_norm_statistics(keras_model, images, batch_size=7)
+    assert list(changed) == ["norm1", "norm2"]
+    for name in changed:
+        layer = keras_model.get_layer(name)
+        # The layer's inputs at inference, the earlier layer already with its new statistics.
+        inputs = np.asarray(keras.Model(keras_model.input, layer.input)(images, training=False)).reshape(-1, layer.input.shape[-1])
+        np.testing.assert_allclose(np.asarray(layer.moving_mean), inputs.mean(axis=0), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(np.asarray(layer.moving_variance), inputs.var(axis=0), rtol=1e-10, atol=1e-12)
+        np.testing.assert_array_equal(changed[name][0], old[name])
+        np.testing.assert_array_equal(changed[name][1], np.asarray(layer.moving_variance))
+    # Now the layers output, at inference, what they output in training mode over these images
+    # (up to epsilon): the last layer's output has mean beta, variance gamma^2 per channel.
+    last = keras_model.get_layer("norm2")
+    output = np.asarray(keras_model(images, training=False))
+    np.testing.assert_allclose(output.mean(axis=0), np.asarray(last.beta), atol=1e-10)
+    gamma, variance = np.asarray(last.gamma), np.asarray(last.moving_variance)
+    np.testing.assert_allclose(output.var(axis=0), gamma**2 * variance / (variance + last.epsilon), rtol=1e-10)
+
+
+def test_recompute_batch_norm_statistics_refuses_bad_input():
+    keras_model = batch_norm_model()
+    with pytest.raises(TypeError, match="keras_model must be a keras.Model, got list"):
+        practice.recompute_batch_norm_statistics([keras_model], np.zeros((2, 5, 5, 1)))
+    with pytest.raises(ValueError, match=r"images must have shape \(N, 5, 5, 1\) with N >= 1, got shape \(2, 5, 5\)"):
+        practice.recompute_batch_norm_statistics(keras_model, np.zeros((2, 5, 5)))
+    plain = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)], name="plain")
+    with pytest.raises(ValueError, match="keras_model 'plain' has no BatchNormalization layer"):
+        practice.recompute_batch_norm_statistics(plain, np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        practice.recompute_batch_norm_statistics(keras_model, np.zeros((2, 5, 5, 1)), batch_size=0)
+
+
 def test_glorot_uniform_draws_within_its_limit_with_its_variance():
     weights = initializers.glorot_uniform((3, 3, 8, 16), np.random.default_rng(0), dtype="float64")
     limit = math.sqrt(6 / (9 * 8 + 9 * 16))

@@ -11,6 +11,8 @@ chapter builds to keep its experiments short and alike:
 - :func:`build_deep_cnn`: a deep stack of 3 x 3 convolutions, plain or
   residual, with or without batch normalization, on downsampled digits;
 - :func:`train_on_subset`: one Keras training run with fixed seeds;
+- :func:`recompute_batch_norm_statistics`: a trained network's batch
+  normalization statistics measured afresh over some training images;
 - :func:`relu_stack_statistics`: the standard
   deviation of the activations of a deep ReLU stack at initialisation;
 - :func:`show_histories`, :func:`show_schedules` and :func:`show_layer_statistics`: the
@@ -34,6 +36,7 @@ __all__ = [
     "build_deep_dense",
     "build_deep_cnn",
     "train_on_subset",
+    "recompute_batch_norm_statistics",
     "relu_stack_statistics",
     "show_histories",
     "show_schedules",
@@ -253,6 +256,58 @@ def train_on_subset(build, train, validation, epochs, optimizer, seed=0, batch_s
                   jit_compile=False)
     history = model.fit(*train, validation_data=validation, epochs=epochs, batch_size=batch_size, verbose=0)
     return {key: [float(value) for value in values] for key, values in history.history.items()}
+
+
+def recompute_batch_norm_statistics(keras_model, images, batch_size=500):
+    """Set each ``BatchNormalization``'s running statistics to the mean and variance of its inputs over ``images``.
+
+    After a short training, the running statistics (an average of the
+    batches' statistics that keeps ``momentum`` = 0.99 of its old value at
+    each step) still remember their starting values 0 and 1 and the early
+    weights. This measures them afresh, at inference: layer by layer in the
+    model's order, so each layer sees the earlier ones with their new
+    statistics; over every image and pixel, per channel, accumulated in float64.
+    The trained weights (gamma, beta and the rest) do not change.
+
+    Parameters
+    ----------
+    keras_model : keras.Model
+        A trained model with at least one ``BatchNormalization`` layer.
+    images : ndarray of shape (N, *input_shape)
+        Inputs as the model takes them (training images, not test images).
+    batch_size : int, default 500
+        Images per forward pass.
+
+    Returns
+    -------
+    dict of str to tuple of (ndarray of shape (C,), ndarray of shape (C,))
+        For each layer's name, its old running variance and the new one.
+    """
+    _, keras = import_tensorflow()
+    if not isinstance(keras_model, keras.Model):
+        raise TypeError(f"keras_model must be a keras.Model, got {type(keras_model).__name__}")
+    norms = [layer for layer in keras_model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    if not norms:
+        raise ValueError(f"keras_model {keras_model.name!r} has no BatchNormalization layer")
+    images = np.asarray(images)
+    needed = tuple(keras_model.inputs[0].shape[1:])
+    if images.ndim != len(needed) + 1 or images.shape[1:] != needed or not len(images):
+        raise ValueError(f"images must have shape (N, {', '.join(map(str, needed))}) with N >= 1, got shape {images.shape}")
+    batch_size = checks.check_int(batch_size, "batch_size", 1)
+    changed = {}
+    for layer in norms:
+        inputs_of = keras.Model(keras_model.input, layer.input)  # the network up to this layer
+        count, sums, squares = 0, 0.0, 0.0
+        for start in range(0, len(images), batch_size):
+            x = np.asarray(inputs_of(images[start : start + batch_size], training=False), dtype=np.float64)
+            x = x.reshape(-1, x.shape[-1])  # every pixel of every image, per channel
+            count, sums, squares = count + len(x), sums + x.sum(axis=0), squares + (x**2).sum(axis=0)
+        mean = sums / count
+        variance = np.maximum(squares / count - mean**2, 0.0)
+        changed[layer.name] = (np.array(layer.moving_variance.numpy(), dtype=np.float64), variance)
+        layer.moving_mean.assign(mean.astype(layer.moving_mean.dtype))
+        layer.moving_variance.assign(variance.astype(layer.moving_variance.dtype))
+    return changed
 
 
 def relu_stack_statistics(x, depth, width, initializer, rng):
