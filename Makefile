@@ -112,16 +112,18 @@ test-latest:
 
 # Real-browser test of the built book (tests/browser/README.md). It needs Debian's
 # Chromium and Node.js 20+ with npm on the machine; playwright-core and axe-core come
-# from package-lock.json. BROWSER_HTML=other/_build/html checks another build.
+# from package-lock.json. BROWSER_HTML=other/_build/html checks another build. The page
+# "Draw a digit" is compared with NumPy on MNIST test digits (MNIST_NPZ offline).
 BROWSER_HTML ?= _build/html
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(if $(AS_ROOT),,sudo )
 
-browser-test:
+browser-test: $(STAMP)
 	@test -f $(BROWSER_HTML)/index.html || { echo "browser-test: $(BROWSER_HTML)/index.html not found: run \`make book\` first"; exit 1; }
 	@test -x $(CHROMIUM) || { echo "browser-test: $(CHROMIUM) not found: install Debian's Chromium with"; echo "    $(SUDO)apt-get update && $(SUDO)apt-get install -y chromium"; exit 1; }
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "browser-test: node and npm not found: install Node.js 20 or later with npm"; exit 1; }
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { echo "browser-test: Node.js 20 or later needed, found $$(node --version)"; exit 1; }
 	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then \
 		echo "npm ci (node_modules missing or older than package-lock.json)"; npm ci --no-audit --no-fund; fi
+	$(PYTHON) tools/draw_parity_fixture.py $(BROWSER_HTML) $(BROWSER_HTML)/../browser/draw_parity.json
 	CHROMIUM_PATH=$(CHROMIUM) node tests/browser/check_site.mjs $(BROWSER_HTML)

@@ -1,11 +1,13 @@
 // Real-browser test of the built book: Debian's Chromium, driven by playwright-core,
 // visits every page of the table of contents and checks what a reader would see.
 //
-//   node tests/browser/check_site.mjs HTML_DIR [--toc FILE] [--screenshots DIR]
+//   node tests/browser/check_site.mjs HTML_DIR [--toc FILE] [--screenshots DIR] [--draw-fixture FILE]
 //
 // HTML_DIR is the built site (normally _build/html). The table of contents is read
 // from HTML_DIR/../../_toc.yml unless --toc is given; screenshots go to
-// HTML_DIR/../browser (normally _build/browser) unless --screenshots is given.
+// HTML_DIR/../browser (normally _build/browser) unless --screenshots is given. The page
+// "Draw a digit" is compared with NumPy on the digits of --draw-fixture (by default
+// draw_parity.json in the screenshots folder, which make browser-test writes first).
 // CHROMIUM_PATH overrides /usr/bin/chromium. The exit code is 0 only when every
 // check passed; the closing lines summarise what was checked and what failed.
 // tests/browser/README.md says what is checked and why.
@@ -35,6 +37,21 @@ const SEARCH_MUST_FIND = "chapters/03_padding_and_stride.html";
 // animation, and the search results (taken separately, below).
 const SCREENSHOT_PAGES = ["chapters/index", "chapters/03_padding_and_stride"];
 const MATHJAX_TIMEOUT_MS = 30_000;
+
+// The page "Draw a digit" (chapters/draw_a_digit.md, _static/draw/draw.mjs): its own checks.
+const DRAW_PAGE = "chapters/draw_a_digit.html";
+// Its limit: the page and all it loads (the network's 738 kB of weights among them).
+const DRAW_PAGE_SIZE_LIMIT_BYTES = 1_500_000;
+// The page's JavaScript against NumPy (float64) on the digits of draw_parity.json, which
+// tools/draw_parity_fixture.py writes from the weights the built page loads.
+const DRAW_PROBABILITY_TOLERANCE = 1e-4;
+const DRAW_LOAD_TIMEOUT_MS = 20_000;
+// Strokes a reader might draw, as points in fractions of the drawing area's width and
+// height (each list is one stroke, pointer down at its first point, up at its last).
+const DRAW_STROKES = {
+    1: [[[0.5, 0.18], [0.5, 0.82]]],
+    7: [[[0.28, 0.22], [0.72, 0.22]], [[0.72, 0.22], [0.42, 0.82]]],
+};
 const ANIMATION_TIMEOUT_MS = 8_000;
 
 // Sphinx loads MathJax 3 from this CDN address on every page with maths. The machines that run
@@ -49,19 +66,21 @@ const AXE_SCRIPT = require.resolve("axe-core/axe.min.js");
 // ---------------------------------------------------------------- arguments
 
 function parseArguments(argv) {
-    const options = { htmlDir: null, toc: null, screenshots: null };
+    const options = { htmlDir: null, toc: null, screenshots: null, drawFixture: null };
     for (let index = 0; index < argv.length; index++) {
         const argument = argv[index];
         if (argument === "--toc") options.toc = argv[++index];
         else if (argument === "--screenshots") options.screenshots = argv[++index];
+        else if (argument === "--draw-fixture") options.drawFixture = argv[++index];
         else if (argument.startsWith("--")) fail(`unknown option ${argument}`);
         else if (options.htmlDir === null) options.htmlDir = argument;
         else fail(`unexpected argument ${argument}`);
     }
-    if (options.htmlDir === null) fail("usage: node tests/browser/check_site.mjs HTML_DIR [--toc FILE] [--screenshots DIR]");
+    if (options.htmlDir === null) fail("usage: node tests/browser/check_site.mjs HTML_DIR [--toc FILE] [--screenshots DIR] [--draw-fixture FILE]");
     options.htmlDir = path.resolve(options.htmlDir);
     options.toc = path.resolve(options.toc ?? path.join(options.htmlDir, "..", "..", "_toc.yml"));
     options.screenshots = path.resolve(options.screenshots ?? path.join(options.htmlDir, "..", "browser"));
+    options.drawFixture = path.resolve(options.drawFixture ?? path.join(options.screenshots, "draw_parity.json"));
     return options;
 }
 
@@ -399,6 +418,113 @@ async function checkPage(context, baseUrl, pageName, options, report) {
     return summary;
 }
 
+// ---------------------------------------------------------------- draw a digit
+
+// Draw the strokes of DRAW_STROKES[digit] with the mouse (pointer events) on the drawing area.
+async function drawStrokes(page, strokes) {
+    const box = await page.locator("#draw-canvas").boundingBox();
+    for (const stroke of strokes) {
+        const [first, ...rest] = stroke.map(([x, y]) => [box.x + x * box.width, box.y + y * box.height]);
+        await page.mouse.move(...first);
+        await page.mouse.down();
+        for (const [x, y] of rest) await page.mouse.move(x, y, { steps: 12 });
+        await page.mouse.up();
+    }
+}
+
+// The digit the page reads and its live region's text, once the prediction is shown.
+async function shownPrediction(page) {
+    return page.evaluate(() => {
+        const probabilities = window.drawADigit.lastProbabilities();
+        const digit = probabilities.indexOf(Math.max(...probabilities));
+        return { digit, probability: probabilities[digit], announced: document.querySelector("#draw-prediction").textContent.trim() };
+    });
+}
+
+async function checkDrawPage(context, baseUrl, options, report) {
+    const fail = (message) => report.fail("draw a digit", message);
+    const draw = { parity: null, largestDifference: null, strokes: {}, keyboard: null, bytes: null, axe: null };
+    report.draw = draw;
+    if (!existsSync(options.drawFixture)) {
+        fail(`${options.drawFixture} not found: make browser-test writes it (python tools/draw_parity_fixture.py)`);
+        return;
+    }
+    const fixture = JSON.parse(readFileSync(options.drawFixture, "utf8"));
+    const { page, record } = await openPage(context, new URL(DRAW_PAGE, baseUrl).href, report);
+    try {
+        try {
+            await page.waitForFunction(() => window.drawADigit !== undefined, null, { timeout: DRAW_LOAD_TIMEOUT_MS });
+        } catch {
+            fail(`the network did not load within ${DRAW_LOAD_TIMEOUT_MS / 1000} s (window.drawADigit is not set)`);
+            return;
+        }
+        // 1. The page's own input path against NumPy, digit by digit.
+        const predicted = await page.evaluate((images) => images.map((image) => window.drawADigit.predictImage(image)), fixture.images);
+        let same = 0;
+        let largest = 0;
+        predicted.forEach((probabilities, index) => {
+            const expected = fixture.probabilities[index];
+            const digit = probabilities.indexOf(Math.max(...probabilities));
+            if (digit === expected.indexOf(Math.max(...expected))) same += 1;
+            else fail(`test digit ${index} (a ${fixture.labels[index]}): the page reads a ${digit}, NumPy a ${expected.indexOf(Math.max(...expected))}`);
+            for (let k = 0; k < 10; k++) largest = Math.max(largest, Math.abs(probabilities[k] - expected[k]));
+        });
+        draw.parity = `${same}/${predicted.length}`;
+        draw.largestDifference = largest;
+        if (!(largest <= DRAW_PROBABILITY_TOLERANCE)) fail(`largest probability difference from NumPy ${largest.toExponential(2)}, over ${DRAW_PROBABILITY_TOLERANCE}`);
+
+        // 2. Strokes drawn with the mouse: each digit of DRAW_STROKES must be read as itself,
+        // and announced when the stroke ends.
+        for (const [digit, strokes] of Object.entries(DRAW_STROKES)) {
+            await page.locator("#draw-clear").click();
+            await drawStrokes(page, strokes);
+            await page.waitForFunction(() => /reads a \d/.test(document.querySelector("#draw-prediction").textContent), null, { timeout: 5_000 }).catch(() => {});
+            const shown = await shownPrediction(page);
+            draw.strokes[digit] = `${shown.digit} (${(100 * shown.probability).toFixed(1)}%)`;
+            if (shown.digit !== Number(digit)) fail(`strokes drawing a ${digit} are read as a ${shown.digit}`);
+            if (!shown.announced.includes(`reads a ${digit}`)) fail(`after drawing a ${digit} the live region says "${shown.announced}"`);
+            if (digit === "7") {
+                const file = path.join(options.screenshots, "draw_a_digit.png");
+                await page.locator("#draw-app").screenshot({ path: file });
+                report.screenshots.push(file);
+            }
+        }
+
+        // 3. The keyboard path: Tab to the list of test digits, pick one with the arrow keys,
+        // Tab to Load, press Enter; the live region (aria-live) announces the digit.
+        await page.locator("#draw-clear").click();
+        await page.locator("#draw-digit-select").focus();
+        for (let step = 0; step < 3; step++) await page.keyboard.press("ArrowDown");
+        const chosen = await page.evaluate(() => document.querySelector("#draw-digit-select").selectedIndex);
+        await page.keyboard.press("Tab");
+        const focused = await page.evaluate(() => document.activeElement?.id);
+        if (focused !== "draw-load") fail(`Tab from the list of test digits goes to "${focused}", not the Load button`);
+        await page.keyboard.press("Enter");
+        await page.waitForFunction(() => /reads a \d/.test(document.querySelector("#draw-prediction").textContent), null, { timeout: 5_000 }).catch(() => {});
+        const digits = await page.evaluate(() => fetch(new URL("../_static/draw/digits.json", location.href)).then((response) => response.json()));
+        const expected = digits.labels[chosen];
+        const shown = await shownPrediction(page);
+        const live = await page.evaluate(() => document.querySelector("#draw-prediction").getAttribute("aria-live"));
+        draw.keyboard = `test digit ${chosen + 1} (a ${expected}) announced as "${shown.announced}"`;
+        if (live !== "polite" && live !== "assertive") fail(`#draw-prediction is not a live region (aria-live="${live}")`);
+        if (!shown.announced.includes(`reads a ${expected}`)) fail(`the keyboard path loaded a ${expected}; the live region says "${shown.announced}"`);
+
+        // 4. Size, axe on the page as a reader left it (feature maps and bars drawn), console.
+        await page.waitForLoadState("networkidle").catch(() => {});
+        draw.bytes = [...new Set(record.files)].reduce((total, file) => total + sizeOnTheWire(file).wire, 0);
+        if (draw.bytes > DRAW_PAGE_SIZE_LIMIT_BYTES) fail(`${formatBytes(draw.bytes)} loaded, over its ${formatBytes(DRAW_PAGE_SIZE_LIMIT_BYTES)} limit`);
+        const violations = await runAxe(page);
+        draw.axe = violations.map((violation) => `${violation.id} (${violation.impact}: ${violation.nodes})`).join(", ") || "none";
+        for (const violation of violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical")) {
+            report.fail("accessibility", `${DRAW_PAGE} after drawing: axe ${violation.impact} "${violation.id}" (${violation.help}): ${violation.targets.join(" | ")}`);
+        }
+        for (const error of record.consoleErrors) report.fail("console", `${DRAW_PAGE} while drawing: console error: ${error}`);
+        for (const request of record.failedRequests) report.fail("console", `${DRAW_PAGE} while drawing: failed request: ${request}`);
+    } finally {
+        await page.close();
+    }
+}
+
 // ---------------------------------------------------------------- search
 
 // The theme's search page runs Sphinx's searchtools.js over searchindex.js.
@@ -496,6 +622,7 @@ const CHECKS = [
     ["links", "every link within the site reaches an existing file and #id"],
     ["accessibility", "no serious or critical axe-core violation"],
     ["page size", `no page over ${PAGE_SIZE_LIMIT_BYTES / 1_000_000} MB`],
+    ["draw a digit", `${DRAW_PAGE}: the same digit as NumPy and probabilities within ${DRAW_PROBABILITY_TOLERANCE} on every test digit, strokes of a 1 and a 7 read right, the keyboard path announced, under ${DRAW_PAGE_SIZE_LIMIT_BYTES / 1_000_000} MB`],
 ];
 
 // The page a request came from, for the report (a service worker's request has none).
@@ -593,6 +720,8 @@ async function main() {
             summaries.push(await checkPage(context, baseUrl, pageName, options, report));
         }
         report.search = await checkSearch(context, baseUrl, options, report);
+        if (tocPages.includes(DRAW_PAGE)) await checkDrawPage(context, baseUrl, options, report);
+        else report.fail("draw a digit", `${DRAW_PAGE} is not in the table of contents`);
     } finally {
         await browser.close();
         server.close();
@@ -637,6 +766,9 @@ function printReport(options, chromiumPath, version, tocPages, summaries, linkCo
     out(`  search "${SEARCH_WORD}":        ${report.search ? `${report.search.results} results, ${SEARCH_MUST_FIND} ${report.search.foundChapter ? "among them" : "NOT among them"}` : "not run"}`);
     out(`  links checked:          ${linkCounts.internal} internal (${linkCounts.distinctTargets} distinct targets), broken: ${linkCounts.broken}; ${linkCounts.external} external links not followed (offline)`);
     out(`  axe violations (elements by impact): ${impacts}`);
+    const draw = report.draw ?? {};
+    out(`  draw a digit:           same digit as NumPy ${draw.parity ?? "not run"}, largest probability difference ${draw.largestDifference?.toExponential(2) ?? "-"}; strokes ${Object.entries(draw.strokes ?? {}).map(([digit, read]) => `${digit} -> ${read}`).join(", ") || "not run"}`);
+    out(`                          keyboard: ${draw.keyboard ?? "not run"}; ${draw.bytes === null || draw.bytes === undefined ? "size not measured" : `${formatBytes(draw.bytes)} loaded (limit ${formatBytes(DRAW_PAGE_SIZE_LIMIT_BYTES)})`}; axe after drawing: ${draw.axe ?? "not run"}`);
     out(`  largest page:           ${largest ? `${largest.page}, ${formatBytes(largest.bytes)} (${formatBytes(largest.uncompressedBytes)} uncompressed)` : "none"}; limit ${formatBytes(PAGE_SIZE_LIMIT_BYTES)} for the HTML and every file it loaded, text formats gzip-compressed`);
     out(`  screenshots:            ${report.screenshots.join(", ")}`);
     out();
