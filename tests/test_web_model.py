@@ -41,6 +41,20 @@ def test_save_and_load_keep_layers_weights_and_predictions(tmp_path):
     np.testing.assert_array_equal(again.predict(x), net.predict(x))
 
 
+def test_float16_halves_the_file_and_rounds_each_weight(tmp_path):
+    net = small_network()
+    web_model.save(net, tmp_path / "half", dtype="float16")
+    web_model.save(net, tmp_path / "full")
+    assert (tmp_path / "half" / "model.bin").stat().st_size * 2 == (tmp_path / "full" / "model.bin").stat().st_size
+    again = web_model.load(tmp_path / "half")
+    for mine, theirs in zip(again.get_weights(), net.get_weights(), strict=True):
+        assert mine.dtype == np.float32
+        np.testing.assert_array_equal(mine, theirs.astype(np.float16).astype(np.float32))
+        np.testing.assert_allclose(mine, theirs, rtol=2.0**-11, atol=0)
+    with pytest.raises(ValueError, match="dtype must be one of float32, float16, got 'float64'"):
+        web_model.save(net, tmp_path, dtype="float64")
+
+
 def test_manifest_holds_describe_numbers_and_contiguous_offsets(tmp_path):
     net = small_network()
     manifest = web_model.save(net, tmp_path)
@@ -76,6 +90,9 @@ def test_load_refuses_other_formats_and_damaged_files(tmp_path):
     with pytest.raises(ValueError, match=r"model.bin holds \d+ float32 numbers, the manifest needs \d+"):
         web_model.load(tmp_path)
     (tmp_path / "model.bin").write_bytes(numbers)
+    (tmp_path / "model.json").write_text(json.dumps({**manifest, "dtype": "int8"}))
+    with pytest.raises(ValueError, match="dtype must be one of float32, float16 and byte_order 'little', got 'int8' and 'little'"):
+        web_model.load(tmp_path)
     (tmp_path / "model.json").write_text(json.dumps({**manifest, "version": 2}))
     with pytest.raises(ValueError, match="is not a cnn-course-model manifest of version 1: got format 'cnn-course-model', version 2"):
         web_model.load(tmp_path)
@@ -89,6 +106,7 @@ def test_load_refuses_other_formats_and_damaged_files(tmp_path):
 
 
 def test_committed_network_is_chapter_10s_cnn():
+    assert json.loads((COMMITTED / "model.json").read_text())["dtype"] == "float16"  # the page's size limit
     net = web_model.load(COMMITTED)
     assert [type(layer).__name__ for layer in net.layers] == [
         "Conv2D", "ReLU", "MaxPool2D", "Conv2D", "ReLU", "MaxPool2D", "Flatten", "Dropout", "Dense", "ReLU", "Dropout",
@@ -98,7 +116,7 @@ def test_committed_network_is_chapter_10s_cnn():
 
 
 def test_committed_network_reads_mnist_at_chapter_10s_accuracy(mnist_path):
-    """A stale or damaged file fails here: the chapter's CNN scores 99.3% or more on the test set."""
+    """A stale or damaged file fails here: the chapter's CNN (its weights in float16) scores 99.3% or more."""
     net = web_model.load(COMMITTED)
     _, (x_test, y_test) = data.load_mnist(mnist_path)
     predicted = net.predict((x_test.astype(np.float32) / 255.0)[..., np.newaxis], batch_size=1000).argmax(axis=1)

@@ -1,5 +1,5 @@
 // Draw a digit: chapter 10's CNN, trained in Keras and saved by tools/export_web_model.py in
-// the format of cnn_course.web_model, run in plain JavaScript: the same operations as
+// the format of cnn_course.web_model (its weights rounded to float16), run in plain JavaScript: the same operations as
 // cnn_course.ops (channels-last, a kernel of shape (kh, kw, C_in, C_out)), one function each.
 //
 // The file has three parts: the network (reading the files and the forward pass), turning a
@@ -9,7 +9,29 @@
 
 // ------------------------------------------------------------------ the network
 
-const FLOAT32 = 4;
+// The bytes of one number of model.bin, by the manifest's dtype.
+const BYTES = { float32: 4, float16: 2 };
+
+// A float16 (1 sign bit, 5 exponent bits, 10 fraction bits) as a number: exact, since every
+// float16 is a float32 too.
+function float16(bits) {
+    const sign = bits & 0x8000 ? -1 : 1;
+    const exponent = (bits >> 10) & 0x1f, fraction = bits & 0x3ff;
+    if (exponent === 0) return sign * fraction * 2 ** -24; // subnormal
+    if (exponent === 31) return fraction ? NaN : sign * Infinity;
+    return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+// model.bin's numbers as a Float32Array (little-endian, as the format says).
+function numbersOf(buffer, dtype) {
+    if (!(dtype in BYTES) || buffer.byteLength % BYTES[dtype] !== 0) throw new Error(`model.bin is not a whole number of ${dtype} values`);
+    const view = new DataView(buffer);
+    const numbers = new Float32Array(buffer.byteLength / BYTES[dtype]);
+    for (let index = 0; index < numbers.length; index++) {
+        numbers[index] = dtype === "float16" ? float16(view.getUint16(2 * index, true)) : view.getFloat32(4 * index, true);
+    }
+    return numbers;
+}
 
 // A tensor is { shape, data }: shape [H, W, C] (an image) or [D], data a Float64Array in C order
 // (the last axis fastest), as NumPy keeps an array.
@@ -17,13 +39,13 @@ function tensor(shape) {
     return { shape, data: new Float64Array(shape.reduce((a, b) => a * b, 1)) };
 }
 
-// The manifest and the float32 numbers as layers with their weights: each weight a
+// The manifest and model.bin's numbers as layers with their weights: each weight a
 // { shape, data } view into the numbers, at the offset the manifest gives.
 export function readModel(manifest, buffer) {
     if (manifest.format !== "cnn-course-model" || manifest.version !== 1) {
         throw new Error(`not a cnn-course-model manifest of version 1: ${manifest.format} ${manifest.version}`);
     }
-    const numbers = new Float32Array(buffer);
+    const numbers = numbersOf(buffer, manifest.dtype);
     const layers = manifest.layers.map((entry) => {
         const weights = {};
         for (const weight of entry.weights) {
@@ -491,7 +513,6 @@ async function load() {
             fetchOk("model.bin").then((response) => response.arrayBuffer()),
             fetchOk("digits.json").then((response) => response.json()),
         ]);
-        if (buffer.byteLength % FLOAT32 !== 0) throw new Error("model.bin is not a whole number of float32 values");
         const api = startPage(root, readModel(manifest, buffer), digits);
         status.hidden = true;
         root.classList.add("draw-ready");

@@ -5,18 +5,23 @@ that the chapter "MNIST: from one Dense layer to a CNN" trains. The format,
 version 1:
 
 - ``model.bin``: every weight array of every layer, in the layers' order and
-  each layer's ``get_weights()`` order, as float32, little-endian, C order
+  each layer's ``get_weights()`` order, as float32 or float16 (the manifest's
+  ``dtype``), little-endian, C order
   (the last axis fastest: a kernel ``(kh, kw, C_in, C_out)`` runs through
   its output channels first), one after another with nothing between them.
 - ``model.json``: ``{"format": "cnn-course-model", "version": 1, "dtype":
-  "float32", "byte_order": "little", "input_shape": [28, 28, 1],
+  "float16" or "float32", "byte_order": "little", "input_shape": [28, 28, 1],
   "layers": [...]}``. Each layer is ``{"name", "type", "config",
   "output_shape", "receptive_field", "jump", "start", "weights"}``: its
   ``cnn_course.layers`` class name and constructor settings, the numbers of
   :meth:`cnn_course.model.Sequential.describe` (receptive field, jump and
   start, or None after a Flatten), and for each weight array its ``name``,
-  ``shape`` and ``offset``, counted in float32 numbers from the start of
+  ``shape`` and ``offset``, counted in numbers (not bytes) from the start of
   ``model.bin``.
+
+float16 halves the file (the page "Draw a digit" uses it to stay under its
+size limit): each weight is rounded to 11 significant bits, a relative change
+of at most 2**-11, and the loaded network is the rounded one, in float32.
 
 :func:`save` writes the pair and :func:`load` reads it back into a
 ``Sequential``; the course's tests load the committed files and measure
@@ -31,10 +36,12 @@ import numpy as np
 
 from cnn_course import keras_interop, model
 
-__all__ = ["FORMAT", "VERSION", "save", "load"]
+__all__ = ["FORMAT", "VERSION", "DTYPES", "save", "load"]
 
 FORMAT = "cnn-course-model"
 VERSION = 1
+# The dtypes model.bin can hold, and their little-endian NumPy codes.
+DTYPES = {"float32": "<f4", "float16": "<f2"}
 
 # Our layer classes by name, with the settings that rebuild each (the table keras_interop uses).
 _SETTINGS = {ours.__name__: (ours, list(settings)) for ours, _, settings in keras_interop.CORRESPONDENCE}
@@ -44,15 +51,17 @@ def _json_value(value):
     return list(value) if isinstance(value, tuple) else value
 
 
-def save(sequential, directory):
+def save(sequential, directory, dtype="float32"):
     """Write ``sequential`` as ``model.json`` and ``model.bin`` in ``directory`` (made if missing).
 
     Parameters
     ----------
     sequential : cnn_course.model.Sequential
         Made of the layers of ``keras_interop.CORRESPONDENCE`` (no ``Residual``
-        block); its weights are written as float32.
+        block).
     directory : str or pathlib.Path
+    dtype : {"float32", "float16"}, default "float32"
+        How the weights are stored (float16 rounds them).
 
     Returns
     -------
@@ -61,6 +70,8 @@ def save(sequential, directory):
     """
     if not isinstance(sequential, model.Sequential):
         raise TypeError(f"sequential must be a cnn_course.model.Sequential, got {type(sequential).__name__}")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     directory = pathlib.Path(directory)
     records = sequential.describe()
     entries, arrays, offset = [], [], 0
@@ -70,7 +81,7 @@ def save(sequential, directory):
             raise ValueError(f"layer {name!r} ({kind}) cannot be saved; supported: {', '.join(_SETTINGS)}")
         weights = []
         for key, value in zip([*layer.params, *layer.state], layer.get_weights()):
-            value = np.ascontiguousarray(value, dtype="<f4")
+            value = np.ascontiguousarray(value, dtype=DTYPES[dtype])
             weights.append({"name": key, "shape": list(value.shape), "offset": offset})
             arrays.append(value)
             offset += value.size
@@ -82,7 +93,7 @@ def save(sequential, directory):
             **{key: _json_value(getattr(record, key)) for key in ("receptive_field", "jump", "start")},
             "weights": weights,
         })
-    manifest = {"format": FORMAT, "version": VERSION, "dtype": "float32", "byte_order": "little",
+    manifest = {"format": FORMAT, "version": VERSION, "dtype": dtype, "byte_order": "little",
                 "input_shape": list(sequential.input_shape), "layers": entries}
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / "model.bin", "wb") as file:
@@ -99,7 +110,7 @@ def load(directory, dtype="float32"):
     ----------
     directory : str or pathlib.Path
     dtype : str, default "float32"
-        The new model's dtype.
+        The new model's dtype (float16 weights are widened exactly).
 
     Returns
     -------
@@ -118,10 +129,15 @@ def load(directory, dtype="float32"):
             f"{directory / 'model.json'} is not a {FORMAT} manifest of version {VERSION}: "
             f"got format {manifest.get('format')!r}, version {manifest.get('version')!r}"
         )
-    numbers = np.fromfile(directory / "model.bin", dtype="<f4")
+    if manifest.get("dtype") not in DTYPES or manifest.get("byte_order") != "little":
+        raise ValueError(
+            f"{directory / 'model.json'}: dtype must be one of {', '.join(DTYPES)} and byte_order 'little', "
+            f"got {manifest.get('dtype')!r} and {manifest.get('byte_order')!r}"
+        )
+    numbers = np.fromfile(directory / "model.bin", dtype=DTYPES[manifest["dtype"]])
     needed = sum(math.prod(weight["shape"]) for entry in manifest["layers"] for weight in entry["weights"])
     if numbers.size != needed:
-        raise ValueError(f"{directory / 'model.bin'} holds {numbers.size} float32 numbers, the manifest needs {needed}")
+        raise ValueError(f"{directory / 'model.bin'} holds {numbers.size} {manifest['dtype']} numbers, the manifest needs {needed}")
     built = []
     for entry in manifest["layers"]:
         if entry["type"] not in _SETTINGS:
