@@ -224,14 +224,14 @@ export function mnistInput(ink, width, height, threshold = 0.05) {
     const newHeight = Math.max(1, Math.round(boxHeight * scale)), newWidth = Math.max(1, Math.round(boxWidth * scale));
     // Each new pixel is the average of the drawing's pixels it covers (at least one).
     const small = new Float64Array(newHeight * newWidth);
-    const span = (index, size, limit) => {
+    const span = (index, limit) => {
         const first = Math.min(Math.floor(index / scale), limit - 1);
         return [first, Math.max(first + 1, Math.min(Math.floor((index + 1) / scale), limit))];
     };
     for (let i = 0; i < newHeight; i++) {
-        const [y0, y1] = span(i, newHeight, boxHeight);
+        const [y0, y1] = span(i, boxHeight);
         for (let j = 0; j < newWidth; j++) {
-            const [x0, x1] = span(j, newWidth, boxWidth);
+            const [x0, x1] = span(j, boxWidth);
             let sum = 0;
             for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += ink[(top + y) * width + left + x];
             small[i * newWidth + j] = Math.min(1, sum / ((y1 - y0) * (x1 - x0)));

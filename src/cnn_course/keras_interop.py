@@ -348,8 +348,9 @@ def from_keras(keras_model, dtype=None):
         ``(N, D)`` becomes a :class:`cnn_course.layers.BatchNorm` with its
         moving statistics, so that predictions (inference mode) agree; with
         ``scale=False`` or ``center=False`` its missing gamma or beta becomes
-        ones or zeros. A ``Conv2D`` or ``Dense`` without bias (``use_bias=False``)
-        stays without, and a projection without bias gets a zero bias. Options that act only while Keras trains (regularizers,
+        ones or zeros. A ``Conv2D`` or ``Dense`` without bias
+        (``use_bias=False``) stays without; a projection without bias gets a
+        zero bias. Options that act only while Keras trains (regularizers,
         constraints, ``trainable=False``, ``synchronized``) are not carried
         over; ``renorm=True`` and another ``axis`` are refused.
     dtype : str, optional

@@ -432,6 +432,11 @@ async function drawStrokes(page, strokes) {
     }
 }
 
+// Wait (up to 5 s) until the live region announces a digit; the checks after it say what it shows.
+async function waitForAnnouncement(page) {
+    await page.waitForFunction(() => /reads a \d/.test(document.querySelector("#draw-prediction").textContent), null, { timeout: 5_000 }).catch(() => {});
+}
+
 // The digit the page reads and its live region's text, once the prediction is shown.
 async function shownPrediction(page) {
     return page.evaluate(() => {
@@ -478,7 +483,7 @@ async function checkDrawPage(context, baseUrl, options, report) {
         for (const [digit, strokes] of Object.entries(DRAW_STROKES)) {
             await page.locator("#draw-clear").click();
             await drawStrokes(page, strokes);
-            await page.waitForFunction(() => /reads a \d/.test(document.querySelector("#draw-prediction").textContent), null, { timeout: 5_000 }).catch(() => {});
+            await waitForAnnouncement(page);
             const shown = await shownPrediction(page);
             draw.strokes[digit] = `${shown.digit} (${(100 * shown.probability).toFixed(1)}%)`;
             if (shown.digit !== Number(digit)) fail(`strokes drawing a ${digit} are read as a ${shown.digit}`);
@@ -500,7 +505,7 @@ async function checkDrawPage(context, baseUrl, options, report) {
         const focused = await page.evaluate(() => document.activeElement?.id);
         if (focused !== "draw-load") fail(`Tab from the list of test digits goes to "${focused}", not the Load button`);
         await page.keyboard.press("Enter");
-        await page.waitForFunction(() => /reads a \d/.test(document.querySelector("#draw-prediction").textContent), null, { timeout: 5_000 }).catch(() => {});
+        await waitForAnnouncement(page);
         const digits = await page.evaluate(() => fetch(new URL("../_static/draw/digits.json", location.href)).then((response) => response.json()));
         const expected = digits.labels[chosen];
         const shown = await shownPrediction(page);
