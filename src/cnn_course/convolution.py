@@ -399,7 +399,7 @@ def conv2d_loops(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
     """
     x, kernel = checks.check_conv_operands(x, kernel)
     kh, kw, c_in, c_out = kernel.shape
-    bias = _check_bias(bias, c_out)
+    bias = checks.check_bias(bias, c_out)
     (sh, sw), (dh, dw) = checks.check_positive_pair(stride, "stride"), checks.check_positive_pair(dilation, "dilation")
     pads, (out_h, out_w) = window_plan(x.shape[1:3], (kh, kw), (sh, sw), padding, "window", (dh, dw))
     padded = pad2d(x, pads)
@@ -414,16 +414,6 @@ def conv2d_loops(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
     if bias is not None:
         out += bias
     return out
-
-
-def _check_bias(bias, c_out):
-    """None, or ``bias`` as a float array of shape (C_out,)."""
-    if bias is None:
-        return None
-    bias = checks.as_float_array(bias, "bias")
-    if bias.shape != (c_out,):
-        raise ValueError(f"bias must have shape (C_out,) = ({c_out},), got shape {bias.shape}")
-    return bias
 
 
 def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
@@ -457,7 +447,7 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
     """
     x, kernel = checks.check_conv_operands(x, kernel)
     kh, kw, c_in, c_out = kernel.shape
-    bias = _check_bias(bias, c_out)
+    bias = checks.check_bias(bias, c_out)
     dtype = np.result_type(x, kernel)
     windows = window_view(x.astype(dtype, copy=False), (kh, kw), stride, padding, dilation)
     n, out_h, out_w = windows.shape[:3]

@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from cnn_course import checks, convolution, gradients, initializers, normalization, ops
+from cnn_course import checks, convolution, fast, gradients, initializers, normalization, ops
 
 __all__ = [
     "Layer",
@@ -302,21 +302,13 @@ class Conv2D(Layer):
     def _forward(self, x, training):
         kernel, bias = self.params["kernel"], self.params.get("bias")
         x = x.astype(kernel.dtype, copy=False)
-        if not training:
-            return ops.conv2d(x, kernel, bias, stride=self.stride, padding=self.padding, dilation=self.dilation), None
-        # The same im2col product as ops.conv2d, for the whole batch, so that the
-        # matrix can be kept for the backward pass.
-        columns = convolution.im2col(x, self.kernel_size, self.stride, self.padding, self.dilation)
-        n, out_h, out_w = columns.shape[:3]
-        output = columns.reshape(n * out_h * out_w, -1) @ kernel.reshape(-1, self.filters)
-        if bias is not None:
-            output += bias
-        return output.reshape(n, out_h, out_w, self.filters), (x, columns)
+        settings = dict(stride=self.stride, padding=self.padding, dilation=self.dilation)
+        # The backward pass needs the input only: it builds the im2col matrix again.
+        return fast.conv2d(x, kernel, bias, **settings), x
 
     def _backward(self, grad_output, need_grad_input):
-        x, columns = self._cache
-        grad_x, self.grads["kernel"], grad_bias = gradients.conv2d_backward(
-            grad_output, x, self.params["kernel"], self.stride, self.padding, columns=columns,
+        grad_x, self.grads["kernel"], grad_bias = fast.conv2d_backward(
+            grad_output, self._cache, self.params["kernel"], self.stride, self.padding,
             need_grad_x=need_grad_input, dilation=self.dilation,
         )
         if self.use_bias:
