@@ -13,17 +13,34 @@ median of the ratios of the paired times, reported with their range.
 NumPy runs its matrix products on one BLAS thread (see ``--blas-threads``);
 TensorFlow uses its own thread pools over every core unless ``--tf-threads 1``
 limits it to one thread too (a like-for-like comparison: on a loaded machine
-a process with two busy threads gets a larger share of the cores).
+a process with two busy threads gets a larger share of the cores), and
+cnn_course then uses one thread as well.
+
+``cnn_course`` shares each batch between the cores itself (``cnn_course.parallel``;
+``CNN_COURSE_THREADS`` sets how many threads), so its matrix products stay on
+one BLAS thread each.
+
+After the timings it prints the arithmetic rate of the whole training step:
+the multiply-adds of the forward pass, the weights' gradients and the
+inputs' gradients (``layer.macs()``, twice for every layer after the first),
+two floating-point operations each, divided by the median epoch time, next
+to the machine's float32 peak measured by a large ``np.matmul`` on one core
+and on every core at once.
 
 ``--full`` instead times the chapter's whole NumPy training run (3 epochs,
 evaluated on the test set after each, as in the chapter) and prints the test
-accuracy. The load average is printed with every time, since another process
-on the machine slows both down.
+accuracy. ``--memory`` measures the most memory the NumPy training holds
+beyond the data (``tracemalloc``, 200 batches; not timed). ``--profile``
+prints the functions that take the most time in 200 batches (``cProfile``,
+time spent in the function itself; work done on another thread shows as the
+wait for it). The load average is printed with every time, since another
+process on the machine slows both down.
 
 Run: ``MNIST_NPZ=path/to/mnist.npz python benchmarks/numpy_cnn_vs_keras.py [--full]``.
 """
 
 import argparse
+import contextlib
 import os
 import time
 
@@ -66,7 +83,7 @@ def one_epoch(train, test, tf_threads=None, repeats=1):
     """Time epochs of each, interleaved (ours, Keras, ours, ...); print every time and the median ratio."""
     import numpy as np
 
-    from cnn_course import lenet, optimizers, quiet_tensorflow
+    from cnn_course import lenet, optimizers, parallel, quiet_tensorflow
 
     (x_train, y_train), (x_test, y_test) = train, test
     batch_size, learning_rate = lenet.LENET_RECIPE["batch_size"], lenet.LENET_RECIPE["learning_rate"]
@@ -82,10 +99,13 @@ def one_epoch(train, test, tf_threads=None, repeats=1):
     model.fit(x_train[:640], y_train[:640], batch_size=batch_size, epochs=1, verbose=0)  # warm-up: graph tracing
 
     numpy_times, keras_times = [], []
+    # With --tf-threads, cnn_course uses as many threads as TensorFlow.
+    our_threads = parallel.threads(tf_threads) if tf_threads is not None else contextlib.nullcontext()
     for run in range(1, repeats + 1):
         # Each run trains one more epoch of each model; only the time matters here.
         start = time.perf_counter()
-        net.fit(x_train, y_train, optimizer, epochs=1, batch_size=batch_size, seed=SEED + run, progress=False)
+        with our_threads:
+            net.fit(x_train, y_train, optimizer, epochs=1, batch_size=batch_size, seed=SEED + run, progress=False)
         numpy_times.append(time.perf_counter() - start)
         print(f"run {run}: cnn_course one epoch {numpy_times[-1]:6.1f} s, {_load_average()}", flush=True)
         start = time.perf_counter()
@@ -101,6 +121,80 @@ def one_epoch(train, test, tf_threads=None, repeats=1):
         unit = "" if name == "ratio" else " s"
         print(f"{name:16} median {np.median(values):5.2f}{unit}, range {min(values):.2f} to {max(values):.2f}{unit} ({repeats} runs)")
     print(f"ratio (cnn_course / Keras, TensorFlow threads: {threads}): median {np.median(ratios):.2f}")
+    flops = training_flops(net) * x_train.shape[0]
+    one_core, all_cores = matmul_peak()
+    for name, values in (("cnn_course", numpy_times), ("Keras", keras_times)):
+        print(f"{name:10} training step: {flops / np.median(values) / 1e9:5.1f} GFLOP/s")
+    print(f"float32 peak of a 2048 x 2048 np.matmul: {one_core:.1f} GFLOP/s on one core, {all_cores:.1f} on {parallel.thread_count()} at once")
+
+
+def training_flops(net):
+    """Floating-point operations of one example's training step: 2 per multiply-add.
+
+    The forward pass, the gradient of every layer's weights (as many
+    multiply-adds again) and the gradient of every layer's input but the
+    first's (again as many; the first layer skips it).
+    """
+    costs = [layer.macs() for layer in net.layers]
+    with_weights = [cost for cost in costs if cost]
+    return 2 * (2 * sum(costs) + sum(with_weights[1:]))
+
+
+def matmul_peak(size=2048, repeats=10):
+    """The best float32 rate of ``size x size`` matrix products: on one core, and on every core at once."""
+    import numpy as np
+
+    from cnn_course import parallel
+
+    rng = np.random.default_rng(0)
+    pairs = [(rng.random((size, size), dtype=np.float32), rng.random((size, size), dtype=np.float32)) for _ in range(parallel.thread_count())]
+    rates = []
+    for count in (1, len(pairs)):
+        best = np.inf
+        for _ in range(repeats):
+            start = time.perf_counter()
+            parallel.map_chunks(lambda pair: pair[0] @ pair[1], pairs[:count])
+            best = min(best, time.perf_counter() - start)
+        rates.append(2 * size**3 * count / best / 1e9)
+    return rates
+
+
+def memory(train):
+    """The most memory the NumPy training holds beyond the data: tracemalloc's peak over 200 batches."""
+    import tracemalloc
+
+    from cnn_course import lenet, optimizers
+
+    (x_train, y_train), batches = train, 200
+    recipe = lenet.LENET_RECIPE
+    net = lenet.build_lenet(seed=SEED)
+    count = batches * recipe["batch_size"]
+    tracemalloc.start()
+    before, _ = tracemalloc.get_traced_memory()
+    net.fit(x_train[:count], y_train[:count], optimizers.Adam(recipe["learning_rate"]), batch_size=recipe["batch_size"], progress=False)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"cnn_course training ({batches} batches of {recipe['batch_size']}): peak memory {(peak - before) / 2**20:.1f} MiB beyond the data")
+
+
+def profile(train, batches=200, top=12):
+    """The functions where 200 training batches spend the most time (cProfile, own time)."""
+    import cProfile
+    import pstats
+
+    from cnn_course import lenet, optimizers
+
+    (x_train, y_train) = train
+    recipe = lenet.LENET_RECIPE
+    net = lenet.build_lenet(seed=SEED)
+    optimizer = optimizers.Adam(recipe["learning_rate"])
+    net.fit(x_train[:640], y_train[:640], optimizer, batch_size=recipe["batch_size"], progress=False)  # warm-up
+    count = batches * recipe["batch_size"]
+    profiler = cProfile.Profile()
+    profiler.enable()
+    net.fit(x_train[:count], y_train[:count], optimizer, batch_size=recipe["batch_size"], progress=False)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
 
 
 def full_run(train, test):
@@ -123,6 +217,8 @@ def full_run(train, test):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="time the chapter's whole NumPy training run instead")
+    parser.add_argument("--memory", action="store_true", help="measure the NumPy training's peak memory instead")
+    parser.add_argument("--profile", action="store_true", help="profile 200 NumPy training batches instead")
     parser.add_argument("--blas-threads", default="1", help="BLAS threads for NumPy (default 1, as in the chapter)")
     parser.add_argument("--tf-threads", type=int, default=None, help="TensorFlow threads (default: TensorFlow's choice)")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved epochs of each to time (default 5)")
@@ -133,6 +229,10 @@ def main():
     train, test = _load()
     if args.full:
         full_run(train, test)
+    elif args.memory:
+        memory(train)
+    elif args.profile:
+        profile(train)
     else:
         one_epoch(train, test, args.tf_threads, args.repeats)
 

@@ -22,6 +22,10 @@ layers, model
     ``Sequential`` (forward, describe, summary, fit, evaluate, predict).
 gradients, gradient_check
     The backward pass of every operation, and finite-difference checks of them.
+fast, parallel
+    The convolution's forward and backward pass on every core, with the results
+    of the readable ``ops.conv2d`` and ``gradients.conv2d_backward``; chunks of
+    a batch shared among threads.
 optimizers, progress
     SGD with momentum and Adam; progress bars for training.
 lenet
