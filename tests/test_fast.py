@@ -13,9 +13,10 @@ from cnn_course import convolution, fast, gradients, layers, lenet, ops, optimiz
 from numerics import assert_float64_close, assert_within, sum_tolerance
 from strategies import WINDOW_CASES
 
-# (batch, channels in, channels out): one grey channel takes fast's one-cell-at-a-time im2col;
-# a batch of 70 MNIST-sized images is split into chunks (and 1 image is not).
+# (batch, channels in, channels out): one grey channel takes fast's one-cell-at-a-time im2col.
 SIZES = [(1, 1, 3), (5, 1, 4), (4, 3, 2), (70, 2, 3)]
+# Chapter 9's two convolutions, large enough for every way fast cuts the work: (x, kernel).
+CHAPTER_9 = {"conv1": ((64, 28, 28, 1), (5, 5, 1, 16)), "conv2": ((64, 12, 12, 16), (5, 5, 16, 32))}
 
 
 def _operands(rng, batch, height, width, window, c_in, c_out, dtype=np.float64):
@@ -79,15 +80,41 @@ def test_float32_stays_float32_and_is_right():
     assert_within(grad_bias, expected[2], sum_tolerance(magnitude[2], 64 * 8 * 8))
 
 
-def test_results_do_not_depend_on_the_number_of_threads():
-    """The chunks depend on the batch only, so one thread and four give the same bits."""
+@pytest.mark.parametrize("batch", [64, 200])
+@pytest.mark.parametrize("layer", CHAPTER_9)
+def test_every_way_of_cutting_the_work_equals_the_readable_functions(layer, batch):
+    """Halves of the forward product (conv2), tasks and halves of the backward pass, and, for 200
+    images, im2col a few dozen images at a time: float64, against ops and gradients."""
+    x_shape, kernel_shape = CHAPTER_9[layer]
+    rng = np.random.default_rng(batch)
+    x, kernel, bias = _operands(rng, batch, *x_shape[1:3], kernel_shape[:2], *kernel_shape[2:])
+    magnitude = ops.conv2d(np.abs(x), np.abs(kernel), np.abs(bias))
+    assert_float64_close(fast.conv2d(x, kernel, bias), ops.conv2d(x, kernel, bias), magnitude)
+    grad_output = rng.standard_normal(magnitude.shape)
+    expected = gradients.conv2d_backward(grad_output, x, kernel)
+    bounds = gradients.conv2d_backward(np.abs(grad_output), np.abs(x), np.abs(kernel))
+    for need_grad_x in (True, False):
+        got = fast.conv2d_backward(grad_output, x, kernel, need_grad_x=need_grad_x)
+        for name, a, b, bound in zip(("grad_x", "grad_kernel", "grad_bias"), got, expected, bounds):
+            if a is not None:
+                assert_float64_close(a, b, bound, name)
+
+
+@pytest.mark.parametrize("layer", CHAPTER_9)
+def test_results_do_not_depend_on_the_number_of_threads(layer):
+    """The work is cut by the arrays' sizes only, so one thread and four give the same bits."""
+    x_shape, kernel_shape = CHAPTER_9[layer]
     rng = np.random.default_rng(4)
-    x, kernel, bias = _operands(rng, 64, 28, 28, (5, 5), 1, 16, np.float32)
-    grad_output = rng.standard_normal((64, 24, 24, 16)).astype(np.float32)
+    x, kernel, bias = _operands(rng, *x_shape[:3], kernel_shape[:2], *kernel_shape[2:], np.float32)
+    grad_output = rng.standard_normal(ops.conv2d(x, kernel).shape).astype(np.float32)
     results = []
     for count in (1, 2, 4):
         with parallel.threads(count):
-            results.append((fast.conv2d(x, kernel, bias), *fast.conv2d_backward(grad_output, x, kernel)))
+            results.append((
+                fast.conv2d(x, kernel, bias),
+                *fast.conv2d_backward(grad_output, x, kernel),
+                *fast.conv2d_backward(grad_output, x, kernel, need_grad_x=False)[1:],
+            ))
     for other in results[1:]:
         for a, b in zip(results[0], other):
             np.testing.assert_array_equal(a, b)
@@ -148,13 +175,6 @@ def test_split_cuts_into_nearly_equal_consecutive_slices():
     assert parallel.split(0, 2) == [slice(0, 0)]
     with pytest.raises(ValueError, match="parts must be at least 1"):
         parallel.split(5, 0)
-
-
-def test_chunk_count_keeps_small_work_whole_and_is_even():
-    assert parallel.chunk_count(2**19, 64) == 1
-    assert parallel.chunk_count(6 * 2**20, 64) == 2
-    assert parallel.chunk_count(51 * 2**20, 500) == 14
-    assert parallel.chunk_count(51 * 2**20, 3) == 3
 
 
 def test_map_chunks_keeps_the_order_and_uses_the_threads():

@@ -1,15 +1,14 @@
-"""Run one function over the chunks of a batch on every core.
+"""Run one function over several pieces of work on every core.
 
 Introduced in the chapter "Learning from scratch", section "Making it fast".
 NumPy runs each operation on one core, but it lets go of Python's global lock
-while it computes, so two Python threads can each run a matrix product or a
-copy at the same time. :func:`map_chunks` gives each thread a share of the
-batch's chunks, runs its share itself on the calling thread too, and returns
-the results in chunk order.
+while it computes, so two Python threads can each run a long matrix product at
+the same time. :func:`map_chunks` gives each thread a share of the pieces,
+runs its own share on the calling thread too, and returns the results in order.
 
-The chunks depend only on the batch (:func:`split`), never on the number of
-threads, and each chunk is computed the same way whichever thread takes it:
-the results are the same numbers, bit for bit, on one core or on eight.
+When the pieces depend only on the arrays' sizes (as in :mod:`cnn_course.fast`),
+each is computed the same way whichever thread takes it, and the results are
+the same numbers, bit for bit, on one core or on eight.
 
 The number of threads is the number of cores this process may use, or
 ``CNN_COURSE_THREADS`` if it is set; :func:`threads` changes it for a block
@@ -19,14 +18,13 @@ threads compete for the same cores.
 """
 
 import contextlib
-import math
 import os
 import queue
 import threading
 
 from cnn_course import checks
 
-__all__ = ["split", "chunk_count", "map_chunks", "thread_count", "threads"]
+__all__ = ["split", "map_chunks", "thread_count", "threads"]
 
 
 def _default_thread_count():
@@ -177,15 +175,3 @@ def map_chunks(function, chunks):
     finally:
         _workers.busy.release()
 
-
-def chunk_count(total_bytes, count, budget=4 * 2**20):
-    """How many chunks to cut a batch of ``count`` examples into, for work on ``total_bytes`` of arrays.
-
-    One chunk below 1 MB, where splitting costs more than it saves; above,
-    an even number of chunks of at most ``budget`` bytes each (two for a
-    training batch of MNIST-sized images), so that two cores share them out
-    evenly. Never more than ``count``.
-    """
-    if total_bytes < 2**20:
-        return 1
-    return max(1, min(count, 2 * math.ceil(total_bytes / (2 * budget))))
