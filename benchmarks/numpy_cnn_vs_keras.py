@@ -16,9 +16,9 @@ limits it to one thread too (a like-for-like comparison: on a loaded machine
 a process with two busy threads gets a larger share of the cores), and
 cnn_course then uses one thread as well.
 
-``cnn_course`` shares each batch between the cores itself (``cnn_course.parallel``;
-``CNN_COURSE_THREADS`` sets how many threads), so its matrix products stay on
-one BLAS thread each.
+``cnn_course`` runs its long matrix products on the cores itself
+(``cnn_course.parallel``; ``CNN_COURSE_THREADS`` sets how many threads), so each
+of them stays on one BLAS thread.
 
 After the timings it prints the arithmetic rate of the whole training step:
 the multiply-adds of the forward pass, the weights' gradients and the
@@ -159,22 +159,33 @@ def matmul_peak(size=2048, repeats=10):
     return rates
 
 
-def memory(train):
+def _train_batches(net, optimizer, train, batches):
+    """Train ``net`` on the first ``batches`` batches of the chapter's size (one epoch over them)."""
+    from cnn_course import lenet
+
+    x_train, y_train = train
+    batch_size = lenet.LENET_RECIPE["batch_size"]
+    count = batches * batch_size
+    net.fit(x_train[:count], y_train[:count], optimizer, batch_size=batch_size, progress=False)
+
+
+def _fresh_network():
+    from cnn_course import lenet, optimizers
+
+    return lenet.build_lenet(seed=SEED), optimizers.Adam(lenet.LENET_RECIPE["learning_rate"])
+
+
+def memory(train, batches=200):
     """The most memory the NumPy training holds beyond the data: tracemalloc's peak over 200 batches."""
     import tracemalloc
 
-    from cnn_course import lenet, optimizers
-
-    (x_train, y_train), batches = train, 200
-    recipe = lenet.LENET_RECIPE
-    net = lenet.build_lenet(seed=SEED)
-    count = batches * recipe["batch_size"]
+    net, optimizer = _fresh_network()
     tracemalloc.start()
     before, _ = tracemalloc.get_traced_memory()
-    net.fit(x_train[:count], y_train[:count], optimizers.Adam(recipe["learning_rate"]), batch_size=recipe["batch_size"], progress=False)
+    _train_batches(net, optimizer, train, batches)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"cnn_course training ({batches} batches of {recipe['batch_size']}): peak memory {(peak - before) / 2**20:.1f} MiB beyond the data")
+    print(f"cnn_course training ({batches} batches): peak memory {(peak - before) / 2**20:.1f} MiB beyond the data")
 
 
 def profile(train, batches=200, top=12):
@@ -182,36 +193,13 @@ def profile(train, batches=200, top=12):
     import cProfile
     import pstats
 
-    from cnn_course import lenet, optimizers
-
-    (x_train, y_train) = train
-    recipe = lenet.LENET_RECIPE
-    net = lenet.build_lenet(seed=SEED)
-    optimizer = optimizers.Adam(recipe["learning_rate"])
-    net.fit(x_train[:640], y_train[:640], optimizer, batch_size=recipe["batch_size"], progress=False)  # warm-up
-    count = batches * recipe["batch_size"]
+    net, optimizer = _fresh_network()
+    _train_batches(net, optimizer, train, 10)  # warm-up
     profiler = cProfile.Profile()
     profiler.enable()
-    net.fit(x_train[:count], y_train[:count], optimizer, batch_size=recipe["batch_size"], progress=False)
+    _train_batches(net, optimizer, train, batches)
     profiler.disable()
     pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
-
-
-def full_run(train, test):
-    """Time the chapter's whole NumPy training run and print its test accuracy."""
-    from cnn_course import lenet, optimizers
-
-    (x_train, y_train), (x_test, y_test) = train, test
-    recipe = lenet.LENET_RECIPE
-    net = lenet.build_lenet(seed=SEED)
-    print(f"cnn_course full run ({recipe['epochs']} epochs): start, {_load_average()}", flush=True)
-    start = time.perf_counter()
-    history = net.fit(
-        x_train, y_train, optimizers.Adam(recipe["learning_rate"]), epochs=recipe["epochs"],
-        batch_size=recipe["batch_size"], validation_data=(x_test, y_test), seed=SEED, progress=False,
-    )
-    seconds = time.perf_counter() - start
-    print(f"cnn_course full run: {seconds:.1f} s, test accuracy {history['val_accuracy'][-1]:.4f}, {_load_average()}")
 
 
 def main():

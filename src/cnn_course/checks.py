@@ -26,7 +26,6 @@ __all__ = [
     "check_conv_operands",
     "check_dense_operands",
     "check_bias",
-    "check_grad_output",
     "PADDING_WORDS",
 ]
 
@@ -296,31 +295,6 @@ def check_bias(bias, c_out):
     if bias.shape != (c_out,):
         raise ValueError(f"bias must have shape (C_out,) = ({c_out},), got shape {bias.shape}")
     return bias
-
-
-def check_grad_output(grad_output, expected_shape, what):
-    """Return ``grad_output`` as a float array of the shape of what it is the gradient of, or raise naming both shapes.
-
-    Parameters
-    ----------
-    grad_output : array_like
-        The gradient of the loss with respect to a layer's output.
-    expected_shape : tuple of int
-        That output's shape.
-    what : str
-        That output, for the message (``"pooled output (N, H', W', C)"``).
-
-    Returns
-    -------
-    ndarray
-    """
-    grad_output = as_float_array(grad_output, "grad_output")
-    if grad_output.shape != tuple(expected_shape):
-        raise ValueError(
-            f"grad_output must have the shape of the {what}, {tuple(expected_shape)}, "
-            f"got shape {grad_output.shape}"
-        )
-    return grad_output
 
 
 def _matching_operands(x, x_layout, weights, weights_name, weights_layout, size_name):

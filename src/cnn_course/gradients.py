@@ -16,7 +16,6 @@ from cnn_course import checks, convolution, losses, normalization
 __all__ = [
     "conv2d_backward",
     "check_conv2d_backward",
-    "pool_plan",
     "max_pool2d_backward",
     "avg_pool2d_backward",
     "relu_backward",
@@ -28,6 +27,17 @@ __all__ = [
     "softmax_backward",
     "softmax_cross_entropy_backward",
 ]
+
+
+def _check_grad_output(grad_output, expected_shape, what):
+    """Return ``grad_output`` as a float array, or raise naming both shapes."""
+    grad_output = checks.as_float_array(grad_output, "grad_output")
+    if grad_output.shape != tuple(expected_shape):
+        raise ValueError(
+            f"grad_output must have the shape of the {what}, {tuple(expected_shape)}, "
+            f"got shape {grad_output.shape}"
+        )
+    return grad_output
 
 
 def conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", columns=None, need_grad_x=True, dilation=1):
@@ -120,7 +130,7 @@ def check_conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", col
     dilation = checks.check_positive_pair(dilation, "dilation")
     pads, (out_h, out_w) = convolution.window_plan(x.shape[1:3], (kh, kw), strides, padding, "kernel", dilation)
     n = x.shape[0]
-    grad_output = checks.check_grad_output(grad_output, (n, out_h, out_w, c_out), "convolution's output (N, H', W', C_out)")
+    grad_output = _check_grad_output(grad_output, (n, out_h, out_w, c_out), "convolution's output (N, H', W', C_out)")
     if columns is not None and np.shape(columns) != (n, out_h, out_w, kh, kw, c_in):
         raise ValueError(
             f"columns must have shape (N, H', W', kh, kw, C_in) = {(n, out_h, out_w, kh, kw, c_in)}, "
@@ -129,19 +139,8 @@ def check_conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", col
     return grad_output, x, kernel, columns, (strides, dilation, pads)
 
 
-def pool_plan(x, pool_size, stride, padding):
-    """Check the arguments of a pooling backward pass; return ``x``, window, stride, pads and output size.
-
-    Shared with :func:`cnn_course.fast.max_pool2d_backward`.
-
-    Returns
-    -------
-    x : ndarray of shape (N, H, W, C)
-    window, strides : tuple of (int, int)
-    pads : tuple of ((int, int), (int, int))
-    out_size : tuple of (int, int)
-        ``(H', W')``.
-    """
+def _pool_plan(x, pool_size, stride, padding):
+    """Check pooling arguments; return ``x``, window, stride, pads and output size."""
     x = checks.as_float_array(x, "x")
     checks.check_rank(x, 4, "x", "(N, H, W, C)")
     window = checks.check_positive_pair(pool_size, "pool_size")
@@ -179,9 +178,9 @@ def max_pool2d_backward(grad_output, x, pool_size=2, stride=None, padding="valid
     -------
     ndarray of shape (N, H, W, C)
     """
-    x, window, strides, pads, (out_h, out_w) = pool_plan(x, pool_size, stride, padding)
+    x, window, strides, pads, (out_h, out_w) = _pool_plan(x, pool_size, stride, padding)
     n, height, width, channels = x.shape
-    grad_output = checks.check_grad_output(grad_output, (n, out_h, out_w, channels), "pooled output (N, H', W', C)")
+    grad_output = _check_grad_output(grad_output, (n, out_h, out_w, channels), "pooled output (N, H', W', C)")
     if output is not None and np.shape(output) != grad_output.shape:
         raise ValueError(f"output must have shape (N, H', W', C) = {grad_output.shape}, got shape {np.shape(output)}")
     (top, bottom), (left, right) = pads
@@ -235,9 +234,9 @@ def avg_pool2d_backward(grad_output, x, pool_size=2, stride=None, padding="valid
     -------
     ndarray of shape (N, H, W, C)
     """
-    x, window, strides, pads, (out_h, out_w) = pool_plan(x, pool_size, stride, padding)
+    x, window, strides, pads, (out_h, out_w) = _pool_plan(x, pool_size, stride, padding)
     n, height, width, channels = x.shape
-    grad_output = checks.check_grad_output(grad_output, (n, out_h, out_w, channels), "pooled output (N, H', W', C)")
+    grad_output = _check_grad_output(grad_output, (n, out_h, out_w, channels), "pooled output (N, H', W', C)")
     (top, bottom), (left, right) = pads
     padded_shape = (height + top + bottom, width + left + right)
     offsets = list(convolution.window_offsets(window, strides, (out_h, out_w)))
@@ -271,7 +270,7 @@ def relu_backward(grad_output, x):
     ndarray of the same shape as ``x``
     """
     x = checks.as_float_array(x, "x")
-    grad_output = checks.check_grad_output(grad_output, x.shape, "input x")
+    grad_output = _check_grad_output(grad_output, x.shape, "input x")
     return grad_output * (x > 0)
 
 
@@ -298,7 +297,7 @@ def flatten_backward(grad_output, input_shape):
     if len(input_shape) < 1:
         raise ValueError(f"input_shape must be (N, ...) with a batch axis, got {input_shape}")
     expected = (input_shape[0], int(np.prod(input_shape[1:], dtype=np.int64)))
-    grad_output = checks.check_grad_output(grad_output, expected, "flattened output (N, D)")
+    grad_output = _check_grad_output(grad_output, expected, "flattened output (N, D)")
     return grad_output.reshape(input_shape)
 
 
@@ -325,7 +324,7 @@ def dense_backward(grad_output, x, weights):
     grad_bias : ndarray of shape (D_out,)
     """
     x, weights = checks.check_dense_operands(x, weights)
-    grad_output = checks.check_grad_output(grad_output, (x.shape[0], weights.shape[1]), "dense output (N, D_out)")
+    grad_output = _check_grad_output(grad_output, (x.shape[0], weights.shape[1]), "dense output (N, D_out)")
     return grad_output @ weights.T, x.T @ grad_output, grad_output.sum(axis=0)
 
 
@@ -353,7 +352,7 @@ def dropout_backward(grad_output, keep, rate):
     keep = np.asarray(keep)
     if keep.dtype != bool:
         raise TypeError(f"keep must be a boolean mask, got an array of dtype {keep.dtype}")
-    grad_output = checks.check_grad_output(grad_output, keep.shape, "mask keep")
+    grad_output = _check_grad_output(grad_output, keep.shape, "mask keep")
     rate = checks.check_rate(rate)
     return np.where(keep, grad_output / (1.0 - rate), 0.0).astype(grad_output.dtype, copy=False)
 
@@ -381,7 +380,7 @@ def global_avg_pool2d_backward(grad_output, input_shape):
     ):
         raise ValueError(f"input_shape must be the 4 sizes (N, H, W, C) of the forward pass's input, H, W, C >= 1, got {input_shape!r}")
     n, height, width, channels = input_shape
-    grad_output = checks.check_grad_output(grad_output, (n, channels), "pooled output (N, C)")
+    grad_output = _check_grad_output(grad_output, (n, channels), "pooled output (N, C)")
     share = grad_output / (height * width)
     return np.broadcast_to(share[:, np.newaxis, np.newaxis, :], input_shape).copy()
 
@@ -433,7 +432,7 @@ def batch_norm_backward(grad_output, x, gamma, epsilon=1e-3, need_grad_x=True):
     gamma = checks.as_float_array(gamma, "gamma")
     if gamma.shape != (x.shape[-1],):
         raise ValueError(f"gamma must have shape (C,) = ({x.shape[-1]},) to match x of shape {x.shape}, got shape {gamma.shape}")
-    grad_output = checks.check_grad_output(grad_output, x.shape, "input x")
+    grad_output = _check_grad_output(grad_output, x.shape, "input x")
     inverse_std = 1.0 / np.sqrt(variance + normalization.check_epsilon(epsilon))
     x_hat = (x - mean) * inverse_std
     axes = tuple(range(x.ndim - 1))
@@ -467,7 +466,7 @@ def softmax_backward(grad_output, probabilities):
     ndarray of shape (N, K)
     """
     probabilities = checks.as_float_array(probabilities, "probabilities")
-    grad_output = checks.check_grad_output(grad_output, probabilities.shape, "softmax's output")
+    grad_output = _check_grad_output(grad_output, probabilities.shape, "softmax's output")
     weighted = np.sum(grad_output * probabilities, axis=-1, keepdims=True)
     return probabilities * (grad_output - weighted)
 

@@ -100,8 +100,9 @@ class _Workers:
     def __init__(self):
         self.inboxes = []
         self.done = queue.SimpleQueue()
-        self.busy = threading.Lock()  # one map_chunks at a time uses the workers
-        self.local = threading.local()  # set in a worker: a nested map_chunks runs serially
+        # One map_chunks at a time uses the workers; a nested one (from a chunk, on any
+        # thread) finds the lock taken and runs serially.
+        self.busy = threading.Lock()
 
     def start(self, count):
         while len(self.inboxes) < count:
@@ -110,7 +111,6 @@ class _Workers:
             self.inboxes.append(inbox)
 
     def _work(self, inbox):
-        self.local.worker = True
         while True:
             function, items = inbox.get()
             try:
@@ -148,7 +148,7 @@ def map_chunks(function, chunks):
     """
     chunks = list(chunks)
     count = min(_thread_count, len(chunks))
-    if count <= 1 or getattr(_workers.local, "worker", False) or not _workers.busy.acquire(blocking=False):
+    if count <= 1 or not _workers.busy.acquire(blocking=False):
         return [function(chunk) for chunk in chunks]
     try:
         _workers.start(count - 1)
