@@ -180,6 +180,9 @@ def memory(train, batches=200):
     import tracemalloc
 
     net, optimizer = _fresh_network()
+    # One step on two images first: Numba loads the compiled loops of cnn_course.fast (a
+    # one-time cost, not the training's memory) while the buffers stay two images small.
+    net.fit(train[0][:2], train[1][:2], optimizer, batch_size=2, progress=False)
     tracemalloc.start()
     before, _ = tracemalloc.get_traced_memory()
     _train_batches(net, optimizer, train, batches)

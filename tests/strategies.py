@@ -8,6 +8,16 @@ from cnn_course import ops
 
 FLOAT_DTYPES = st.sampled_from([np.float32, np.float64])
 
+POOL_CASES = [
+    # (height, width, pool_size, stride, padding): max pooling's gradient checks and its fast version.
+    (6, 6, 2, None, "valid"),
+    (7, 7, 2, None, "same"),
+    (7, 7, 3, 2, "valid"),
+    (7, 6, 3, 2, "same"),
+    (6, 6, 3, 1, "same"),
+    (5, 6, (2, 3), (1, 2), "valid"),
+]
+
 WINDOW_CASES = [
     # (height, width, window (kh, kw), stride, padding): convolution and im2col settings that
     # cover "valid", "same" (odd split included), explicit padding, strides and non-square windows.

@@ -11,7 +11,7 @@ import pytest
 from cnn_course import convolution, fast, gradients, layers, lenet, ops, optimizers, parallel
 
 from numerics import assert_float64_close, assert_within, sum_tolerance
-from strategies import WINDOW_CASES
+from strategies import POOL_CASES, WINDOW_CASES
 
 # (batch, channels in, channels out): one grey channel takes fast's one-cell-at-a-time im2col.
 SIZES = [(1, 1, 3), (5, 1, 4), (4, 3, 2), (70, 2, 3)]
@@ -114,6 +114,8 @@ def test_results_do_not_depend_on_the_number_of_threads(layer):
                 fast.conv2d(x, kernel, bias),
                 *fast.conv2d_backward(grad_output, x, kernel),
                 *fast.conv2d_backward(grad_output, x, kernel, need_grad_x=False)[1:],
+                fast.max_pool2d(x),
+                fast.max_pool2d_backward(grad_output[:, : x.shape[1] // 2, : x.shape[2] // 2, : x.shape[3]], x),
             ))
     for other in results[1:]:
         for a, b in zip(results[0], other):
@@ -143,6 +145,65 @@ def test_conv2d_layer_uses_the_fast_functions_and_keeps_only_its_input():
     assert_float64_close(output, ops.conv2d(x, layer.params["kernel"], layer.params["bias"]), 100.0)
 
 
+def test_max_pool_layer_uses_the_fast_functions_and_keeps_only_its_input():
+    layer = layers.MaxPool2D(3, stride=2, padding="same")
+    layer.build((9, 9, 2), np.random.default_rng(0), dtype="float64")
+    x = np.random.default_rng(1).standard_normal((3, 9, 9, 2))
+    output = layer.forward(x, training=True)
+    assert layer._cache is x
+    np.testing.assert_array_equal(output, ops.max_pool2d(x, 3, 2, "same"))
+    grad_output = np.random.default_rng(2).standard_normal(output.shape)
+    assert_float64_close(layer.backward(grad_output), gradients.max_pool2d_backward(grad_output, x, 3, 2, "same"), np.abs(grad_output).sum())
+
+
+# POOL_CASES, and windows with gaps between them and uncovered last rows and columns.
+FAST_POOL_CASES = POOL_CASES + [(7, 7, 2, None, "valid"), (7, 8, 2, 3, "valid"), (8, 7, (2, 1), (3, 2), "same")]
+
+
+def _pool_input(rng, shape, dtype=np.float64):
+    """Random values after a ReLU (so many windows tie at 0), with one NaN and one -inf."""
+    x = np.maximum(rng.standard_normal(shape), 0).astype(dtype)
+    x.flat[3] = np.nan
+    x.flat[shape[-1] * 5 + 1] = -np.inf
+    return x
+
+
+@pytest.mark.parametrize("height, width, pool_size, stride, padding", FAST_POOL_CASES)
+@pytest.mark.parametrize("batch, channels", [(1, 1), (3, 2), (70, 3)])
+def test_max_pooling_equals_the_readable_max_pooling(height, width, pool_size, stride, padding, batch, channels):
+    """Ties go to the first cell, a NaN makes the window's maximum NaN and its gradient 0, as in
+    the readable functions; windows that do not overlap give exactly their bits."""
+    rng = np.random.default_rng(batch + channels)
+    x = _pool_input(rng, (batch, height, width, channels))
+    settings = dict(pool_size=pool_size, stride=stride, padding=padding)
+    expected = ops.max_pool2d(x, **settings)
+    np.testing.assert_array_equal(fast.max_pool2d(x, **settings), expected)
+    grad_output = rng.standard_normal(expected.shape)
+    expected_grad = gradients.max_pool2d_backward(grad_output, x, **settings)
+    got_grad = fast.max_pool2d_backward(grad_output, x, **settings)
+    strides = pool_size if stride is None else stride
+    if np.all(np.greater_equal(strides, pool_size)):
+        np.testing.assert_array_equal(got_grad, expected_grad)
+    else:
+        # Overlapping windows add their gradients, in another order: within rounding.
+        magnitude = gradients.max_pool2d_backward(np.abs(grad_output), x, **settings)
+        assert_float64_close(got_grad, expected_grad, magnitude)
+
+
+def test_max_pooling_keeps_the_readable_types():
+    rng = np.random.default_rng(7)
+    x = _pool_input(rng, (64, 24, 24, 16), np.float32)
+    grad_output = rng.standard_normal((64, 12, 12, 16)).astype(np.float32)
+    assert fast.max_pool2d(x).dtype == np.float32
+    np.testing.assert_array_equal(fast.max_pool2d_backward(grad_output, x), gradients.max_pool2d_backward(grad_output, x))
+    assert fast.max_pool2d_backward(grad_output, x).dtype == np.float32
+    # A float64 gradient through float32 maps comes back in float64, as from the readable function.
+    wide = grad_output.astype(np.float64)
+    assert fast.max_pool2d_backward(wide, x).dtype == gradients.max_pool2d_backward(wide, x).dtype == np.float64
+    integers = np.arange(2 * 4 * 4 * 1).reshape(2, 4, 4, 1)
+    np.testing.assert_array_equal(fast.max_pool2d(integers), ops.max_pool2d(integers))
+
+
 @pytest.mark.parametrize(
     "call",
     [
@@ -155,13 +216,25 @@ def test_conv2d_layer_uses_the_fast_functions_and_keeps_only_its_input():
         lambda f, x, k, g: f.conv2d_backward(g, x, k, columns=np.zeros((2, 3))),
         lambda f, x, k, g: f.conv2d_backward(g, x, k[:, :, :1]),
         lambda f, x, k, g: f.conv2d_backward("grad", x, k),
+        lambda f, x, k, g: f.max_pool2d(x[0]),
+        lambda f, x, k, g: f.max_pool2d(x, 0),
+        lambda f, x, k, g: f.max_pool2d(x, 2, padding=1),
+        lambda f, x, k, g: f.max_pool2d(x, 7),
+        lambda f, x, k, g: f.max_pool2d_backward(g, x),
+        lambda f, x, k, g: f.max_pool2d_backward(g[:, :3, :3, :2], x, output=np.zeros(2)),
+        lambda f, x, k, g: f.max_pool2d_backward(g[:, :3, :3, :2], "x"),
     ],
 )
 def test_bad_input_gets_the_readable_functions_error(call):
     rng = np.random.default_rng(6)
     x, kernel = rng.standard_normal((2, 6, 6, 2)), rng.standard_normal((3, 3, 2, 4))
     grad_output = np.zeros((2, 4, 4, 4))
-    readable = type("readable", (), {"conv2d": staticmethod(ops.conv2d), "conv2d_backward": staticmethod(gradients.conv2d_backward)})
+    readable = type("readable", (), {
+        "conv2d": staticmethod(ops.conv2d),
+        "conv2d_backward": staticmethod(gradients.conv2d_backward),
+        "max_pool2d": staticmethod(ops.max_pool2d),
+        "max_pool2d_backward": staticmethod(gradients.max_pool2d_backward),
+    })
     with pytest.raises((TypeError, ValueError)) as expected:
         call(readable, x, kernel, grad_output)
     with pytest.raises(expected.type) as got:

@@ -6,7 +6,7 @@ import pytest
 from cnn_course import convolution, gradient_check, gradients, losses, ops
 
 from numerics import assert_float64_close
-from strategies import WINDOW_CASES
+from strategies import POOL_CASES, WINDOW_CASES
 
 TOLERANCE = 1e-6  # relative error allowed between a backward pass and centred differences (float64)
 
@@ -22,17 +22,6 @@ LINEAR_STEP = 1e-3
 SMOOTH_STEP = 1e-4
 
 CONV_CASES = WINDOW_CASES
-
-POOL_CASES = [
-    # (height, width, pool_size, stride, padding)
-    (6, 6, 2, None, "valid"),
-    (7, 7, 2, None, "same"),
-    (7, 7, 3, 2, "valid"),
-    (7, 6, 3, 2, "same"),
-    (6, 6, 3, 1, "same"),
-    (5, 6, (2, 3), (1, 2), "valid"),
-]
-
 
 def _distinct(rng, shape):
     """Random values with no two closer than 0.008 and none within 0.003 of 0, so max pooling

@@ -29,11 +29,16 @@ cores, so the result is the same bit for bit on one core or on eight.
 import math
 import threading
 
+import numba
 import numpy as np
 
-from cnn_course import checks, convolution, gradients, parallel
+from cnn_course import checks, convolution, gradients, parallel, pooling
 
-__all__ = ["conv2d", "conv2d_backward"]
+__all__ = ["conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward"]
+
+# Loops compiled to machine code by Numba the first time they run (and kept on disk, so
+# later runs load them): ``nogil`` lets a second thread run one at the same time.
+_compiled = numba.njit(nogil=True, cache=True)
 
 # im2col of at most this many bytes at a time: a training batch of MNIST-sized images in one
 # go, a large batch at inference a few dozen images at a time.
@@ -145,15 +150,12 @@ def conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", columns=N
         return _columns(convolution.window_view(x.astype(dtype, copy=False), (kh, kw), strides, padding, dilation), dtype)
 
     def input_gradient():
-        # One (C_out, C_in) matrix per window cell: the products for all kh * kw cells come
-        # out of one np.matmul already grouped by cell, ready to be added onto their pixels.
-        cell_weights = kernel.astype(dtype, copy=False).reshape(kh * kw, c_in, c_out).transpose(0, 2, 1)
-        by_cell = np.matmul(grad_rows, cell_weights).reshape(kh * kw, n, out_h, out_w, c_in)
-        (top, bottom), (left, right) = pads
-        grad_padded = np.zeros((n, height + top + bottom, width + left + right, c_in), dtype)
-        for u, v, where in convolution.window_offsets((kh, kw), strides, (out_h, out_w), dilation):
-            grad_padded[where] += by_cell[u * kw + v]
-        return grad_padded[:, top : top + height, left : left + width, :]
+        # Each window's gradient, (kh, kw, C_in) numbers, is one row of one product; the
+        # compiled col2im then adds each window's numbers onto the pixels it read.
+        by_window = (grad_rows @ kernel.astype(dtype, copy=False).reshape(-1, c_out).T).reshape(n, out_h, out_w, kh, kw, c_in)
+        grad_x = np.zeros((n, height, width, c_in), dtype)
+        (top, _), (left, _) = pads
+        return _col2im_loop(by_window, strides, dilation, (top, left), grad_x)
 
     if need_grad_x:
         # The calling thread takes the first task, the other core the second.
@@ -164,3 +166,158 @@ def conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", columns=N
         grad_x = None
     grad_bias = np.ones(len(grad_rows), dtype) @ grad_rows
     return grad_x, grad_kernel.reshape(kernel.shape), grad_bias
+
+
+@_compiled
+def _max_pool_loop(x, window, strides, top_left, output):
+    """Fill ``output`` (N, H', W', C) with the largest value of each window of ``x``, in one pass.
+
+    A window's cells in the padded border (-inf in the readable version) are
+    skipped: they are never the maximum.
+    """
+    (ph, pw), (sh, sw), (top, left) = window, strides, top_left
+    n, height, width, channels = x.shape
+    _, out_h, out_w, _ = output.shape
+    for b in range(n):
+        for i in range(out_h):
+            first_row, end_row = max(i * sh - top, 0), min(i * sh - top + ph, height)
+            for j in range(out_w):
+                first_column, end_column = max(j * sw - left, 0), min(j * sw - left + pw, width)
+                for c in range(channels):
+                    output[b, i, j, c] = x[b, first_row, first_column, c]
+                for row in range(first_row, end_row):
+                    for column in range(first_column, end_column):
+                        for c in range(channels):
+                            value = x[b, row, column, c]
+                            # A NaN, once met, stays the maximum (as with np.maximum).
+                            if value > output[b, i, j, c] or value != value:
+                                output[b, i, j, c] = value
+    return output
+
+
+@_compiled
+def _max_pool_backward_loop(grad_output, x, window, strides, top_left, overlapping, grad_x):
+    """Give each window's gradient to its first maximum, in one pass over ``x``.
+
+    Without ``overlapping`` each cell of ``grad_x`` that a window covers is
+    written once (the gradient or 0), so ``grad_x`` need not start at zero
+    there; with it, the gradients are added onto a zeroed ``grad_x``.
+    """
+    (ph, pw), (sh, sw), (top, left) = window, strides, top_left
+    n, height, width, channels = x.shape
+    _, out_h, out_w, _ = grad_output.shape
+    best = np.empty(channels, x.dtype)
+    winner = np.empty(channels, np.int64)  # row * width + column of the window's first maximum
+    has_nan = np.empty(channels, np.bool_)  # then the maximum is NaN, equal to no cell: no winner
+    zero = np.zeros(1, grad_x.dtype)[0]
+    for b in range(n):
+        for i in range(out_h):
+            first_row, end_row = max(i * sh - top, 0), min(i * sh - top + ph, height)
+            for j in range(out_w):
+                first_column, end_column = max(j * sw - left, 0), min(j * sw - left + pw, width)
+                for c in range(channels):
+                    best[c] = x[b, first_row, first_column, c]
+                    winner[c] = first_row * width + first_column
+                    has_nan[c] = False
+                for row in range(first_row, end_row):
+                    for column in range(first_column, end_column):
+                        for c in range(channels):
+                            value = x[b, row, column, c]
+                            if value > best[c]:
+                                best[c] = value
+                                winner[c] = row * width + column
+                            has_nan[c] |= value != value
+                for row in range(first_row, end_row):
+                    for column in range(first_column, end_column):
+                        for c in range(channels):
+                            won = winner[c] == row * width + column and not has_nan[c]
+                            share = grad_output[b, i, j, c] if won else zero
+                            if overlapping:
+                                grad_x[b, row, column, c] += share
+                            else:
+                                grad_x[b, row, column, c] = share
+    return grad_x
+
+
+@_compiled
+def _col2im_loop(by_window, strides, dilation, top_left, grad_x):
+    """Add every window's ``(kh, kw, C_in)`` gradient onto the pixels it read: col2im, one pass.
+
+    ``by_window`` has shape (N, H', W', kh, kw, C_in); ``grad_x`` (N, H, W,
+    C_in) starts at zero. Cells in the padded border are skipped.
+    """
+    (sh, sw), (dh, dw), (top, left) = strides, dilation, top_left
+    n, out_h, out_w, kh, kw, channels = by_window.shape
+    _, height, width, _ = grad_x.shape
+    for b in range(n):
+        for i in range(out_h):
+            for j in range(out_w):
+                for u in range(kh):
+                    row = i * sh + u * dh - top
+                    if row < 0 or row >= height:
+                        continue
+                    for v in range(kw):
+                        column = j * sw + v * dw - left
+                        if column < 0 or column >= width:
+                            continue
+                        for c in range(channels):
+                            grad_x[b, row, column, c] += by_window[b, i, j, u, v, c]
+    return grad_x
+
+
+def _image_halves(n, size):
+    """The batch in two halves of images, one per core, if the arrays hold 2**18 numbers or more."""
+    return parallel.split(n, 2 if size >= 2**18 else 1)
+
+
+def max_pool2d(x, pool_size=2, stride=None, padding="valid"):
+    """:func:`cnn_course.ops.max_pool2d` as one compiled loop, on two cores: the same signature and result.
+
+    Returns
+    -------
+    ndarray of shape (N, H', W', C)
+    """
+    x, window, strides, ((top, _), (left, _)), (out_h, out_w) = pooling.pool_plan(x, pool_size, stride, padding)
+    x = np.ascontiguousarray(x)
+    output = np.empty((x.shape[0], out_h, out_w, x.shape[3]), x.dtype)
+    parallel.map_chunks(
+        lambda images: _max_pool_loop(x[images], window, strides, (top, left), output[images]),
+        _image_halves(len(x), x.size),
+    )
+    return output
+
+
+def max_pool2d_backward(grad_output, x, pool_size=2, stride=None, padding="valid", output=None):
+    """:func:`cnn_course.gradients.max_pool2d_backward` as one compiled loop, on two cores: the same signature and result.
+
+    The readable version compares every window cell with the maximum, in
+    ``5 * ph * pw`` passes over the whole batch; the loop finds each window's
+    first maximum and writes the window's gradient while the window is in the
+    cache. ``output`` is checked but not needed.
+
+    Returns
+    -------
+    ndarray of shape (N, H, W, C)
+    """
+    grad_output, x, window, strides, ((top, _), (left, _)) = gradients.check_max_pool2d_backward(
+        grad_output, x, pool_size, stride, padding, output
+    )
+    dtype = np.result_type(x, grad_output)
+    x = np.ascontiguousarray(x, dtype)
+    grad_output = np.ascontiguousarray(grad_output, dtype)
+    overlapping = strides[0] < window[0] or strides[1] < window[1]
+    # Windows that tile the input (stride = pool size) write every cell they cover; the
+    # cells no window covers (gaps, or the last rows and columns of "valid") start at zero.
+    tiling = strides == window
+    grad_x = np.empty(x.shape, dtype) if tiling else np.zeros(x.shape, dtype)
+    if tiling:
+        out_h, out_w = grad_output.shape[1:3]
+        grad_x[:, out_h * strides[0] - top :] = 0
+        grad_x[:, :, out_w * strides[1] - left :] = 0
+    parallel.map_chunks(
+        lambda images: _max_pool_backward_loop(
+            grad_output[images], x[images], window, strides, (top, left), overlapping, grad_x[images]
+        ),
+        _image_halves(len(x), x.size),
+    )
+    return grad_x

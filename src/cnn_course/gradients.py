@@ -11,12 +11,13 @@ Arrays are channels-last like Keras: images ``(N, H, W, C)``, kernels
 
 import numpy as np
 
-from cnn_course import checks, convolution, losses, normalization
+from cnn_course import checks, convolution, losses, normalization, pooling
 
 __all__ = [
     "conv2d_backward",
     "check_conv2d_backward",
     "max_pool2d_backward",
+    "check_max_pool2d_backward",
     "avg_pool2d_backward",
     "relu_backward",
     "flatten_backward",
@@ -139,17 +140,6 @@ def check_conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", col
     return grad_output, x, kernel, columns, (strides, dilation, pads)
 
 
-def _pool_plan(x, pool_size, stride, padding):
-    """Check pooling arguments; return ``x``, window, stride, pads and output size."""
-    x = checks.as_float_array(x, "x")
-    checks.check_rank(x, 4, "x", "(N, H, W, C)")
-    window = checks.check_positive_pair(pool_size, "pool_size")
-    strides = window if stride is None else checks.check_positive_pair(stride, "stride")
-    checks.check_padding(padding, allow_amount=False)
-    pads, out_size = convolution.window_plan(x.shape[1:3], window, strides, padding, "pool_size")
-    return x, window, strides, pads, out_size
-
-
 def max_pool2d_backward(grad_output, x, pool_size=2, stride=None, padding="valid", output=None):
     """Gradient of :func:`cnn_course.ops.max_pool2d` with respect to its input.
 
@@ -178,11 +168,9 @@ def max_pool2d_backward(grad_output, x, pool_size=2, stride=None, padding="valid
     -------
     ndarray of shape (N, H, W, C)
     """
-    x, window, strides, pads, (out_h, out_w) = _pool_plan(x, pool_size, stride, padding)
+    grad_output, x, window, strides, pads = check_max_pool2d_backward(grad_output, x, pool_size, stride, padding, output)
     n, height, width, channels = x.shape
-    grad_output = _check_grad_output(grad_output, (n, out_h, out_w, channels), "pooled output (N, H', W', C)")
-    if output is not None and np.shape(output) != grad_output.shape:
-        raise ValueError(f"output must have shape (N, H', W', C) = {grad_output.shape}, got shape {np.shape(output)}")
+    out_h, out_w = grad_output.shape[1:3]
     (top, bottom), (left, right) = pads
     # -inf in the border: a padded cell never wins a maximum, as in the forward pass.
     padded = convolution.pad2d(x, pads, value=-np.inf) if top + bottom + left + right else x
@@ -210,6 +198,28 @@ def max_pool2d_backward(grad_output, x, pool_size=2, stride=None, padding="valid
     return grad_padded[:, top : top + height, left : left + width, :]
 
 
+def check_max_pool2d_backward(grad_output, x, pool_size=2, stride=None, padding="valid", output=None):
+    """Check the arguments of :func:`max_pool2d_backward`; return them ready to use.
+
+    Shared with :func:`cnn_course.fast.max_pool2d_backward`, so that both
+    refuse the same mistakes with the same message.
+
+    Returns
+    -------
+    grad_output, x : ndarray
+        As float arrays.
+    window, strides : tuple of (int, int)
+    pads : tuple of ((int, int), (int, int))
+        The border ``((top, bottom), (left, right))``.
+    """
+    x, window, strides, pads, (out_h, out_w) = pooling.pool_plan(x, pool_size, stride, padding)
+    n, _, _, channels = x.shape
+    grad_output = _check_grad_output(grad_output, (n, out_h, out_w, channels), "pooled output (N, H', W', C)")
+    if output is not None and np.shape(output) != grad_output.shape:
+        raise ValueError(f"output must have shape (N, H', W', C) = {grad_output.shape}, got shape {np.shape(output)}")
+    return grad_output, x, window, strides, pads
+
+
 def avg_pool2d_backward(grad_output, x, pool_size=2, stride=None, padding="valid"):
     """Gradient of :func:`cnn_course.ops.avg_pool2d` with respect to its input.
 
@@ -234,7 +244,7 @@ def avg_pool2d_backward(grad_output, x, pool_size=2, stride=None, padding="valid
     -------
     ndarray of shape (N, H, W, C)
     """
-    x, window, strides, pads, (out_h, out_w) = _pool_plan(x, pool_size, stride, padding)
+    x, window, strides, pads, (out_h, out_w) = pooling.pool_plan(x, pool_size, stride, padding)
     n, height, width, channels = x.shape
     grad_output = _check_grad_output(grad_output, (n, out_h, out_w, channels), "pooled output (N, H', W', C)")
     (top, bottom), (left, right) = pads

@@ -358,12 +358,11 @@ class MaxPool2D(_Pool2D):
     default_name = "max_pool"
 
     def _forward(self, x, training):
-        output = ops.max_pool2d(x, self.pool_size, self.stride, self.padding)
-        return output, (x, output)
+        # The backward pass needs the input only: it finds each window's maximum again.
+        return fast.max_pool2d(x, self.pool_size, self.stride, self.padding), x
 
     def _backward(self, grad_output, need_grad_input):
-        x, output = self._cache
-        return gradients.max_pool2d_backward(grad_output, x, self.pool_size, self.stride, self.padding, output=output)
+        return fast.max_pool2d_backward(grad_output, self._cache, self.pool_size, self.stride, self.padding)
 
 
 class AvgPool2D(_Pool2D):

@@ -8,7 +8,33 @@ import numpy as np
 
 from cnn_course import checks, convolution
 
-__all__ = ["max_pool2d", "avg_pool2d", "global_avg_pool2d", "global_max_pool2d"]
+__all__ = ["max_pool2d", "avg_pool2d", "global_avg_pool2d", "global_max_pool2d", "pool_plan"]
+
+
+def pool_plan(x, pool_size, stride, padding):
+    """Check the arguments of a pooling function; return what it needs to slide its window.
+
+    Shared by the pooling functions, their gradients and :mod:`cnn_course.fast`,
+    so that all of them refuse the same mistakes with the same message.
+
+    Returns
+    -------
+    x : ndarray of shape (N, H, W, C)
+        As a float array.
+    window, strides : tuple of (int, int)
+        ``stride`` defaults to ``pool_size`` (windows that do not overlap).
+    pads : tuple of ((int, int), (int, int))
+        The border ``((top, bottom), (left, right))`` that ``padding`` asks for.
+    out_size : tuple of (int, int)
+        ``(H', W')``.
+    """
+    x = checks.as_float_array(x, "x")
+    checks.check_rank(x, 4, "x", "(N, H, W, C)")
+    window = checks.check_positive_pair(pool_size, "pool_size")
+    strides = window if stride is None else checks.check_positive_pair(stride, "stride")
+    checks.check_padding(padding, allow_amount=False)
+    pads, out_size = convolution.window_plan(x.shape[1:3], window, strides, padding, "pool_size")
+    return x, window, strides, pads, out_size
 
 
 def _pool_windows(x, pool_size, stride, padding, fill):
@@ -17,12 +43,7 @@ def _pool_windows(x, pool_size, stride, padding, fill):
     Both pools reduce over the same ``ph * pw`` slices; the padded border is
     filled with ``fill`` (-inf for max pooling, 0 for average pooling).
     """
-    x = checks.as_float_array(x, "x")
-    checks.check_rank(x, 4, "x", "(N, H, W, C)")
-    ph, pw = checks.check_positive_pair(pool_size, "pool_size")
-    sh, sw = (ph, pw) if stride is None else checks.check_positive_pair(stride, "stride")
-    checks.check_padding(padding, allow_amount=False)
-    pads, (out_h, out_w) = convolution.window_plan(x.shape[1:3], (ph, pw), (sh, sw), padding, "pool_size")
+    x, (ph, pw), (sh, sw), pads, (out_h, out_w) = pool_plan(x, pool_size, stride, padding)
     if any(sum(p) for p in pads):
         x = convolution.pad2d(x, pads, value=fill)
     for i in range(ph):
