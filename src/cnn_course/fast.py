@@ -1,4 +1,4 @@
-"""The fast versions of the convolution's forward and backward pass.
+"""The fast versions of the convolution's and max pooling's forward and backward passes.
 
 Introduced in the chapter "Learning from scratch", section "Making it fast".
 Each function here has the signature and the result of a readable function
@@ -9,9 +9,14 @@ these, the chapters show the readable ones. They differ in how, not in what:
   (:func:`cnn_course.parallel.map_chunks`; NumPy lets go of Python's lock while
   it multiplies): the forward product in two halves of rows; in the backward
   pass the kernel's gradient on one core and the input's on the other;
-- the many small copies and additions stay on the calling thread: two threads
-  would spend their time waiting for each other for Python's lock, and they
-  are limited by the memory's speed, not the cores';
+- the work NumPy can only do in many passes over memory, each a short call
+  (max pooling's comparisons, col2im's additions), is a loop compiled by
+  Numba that does it in one pass, window by window, while the window is in
+  the cache; the loops let go of Python's lock too, so each of two threads
+  runs one on half of the batch;
+- the other small copies and additions stay on the calling thread: two
+  threads would spend their time waiting for each other for Python's lock,
+  and they are limited by the memory's speed, not the cores';
 - the im2col matrix is built in memory the thread reuses, and not kept: the
   backward pass builds it again from the input (in chapter 9's network 11 to
   18 times smaller than the matrix), so a training step keeps less memory;
@@ -19,8 +24,8 @@ these, the chapters show the readable ones. They differ in how, not in what:
   cell at a time, in long runs, instead of ``kw`` numbers at a time;
 - the bias gradient is a matrix product with a vector of ones, which NumPy
   computes about 20 times faster than ``sum(axis=0)`` over 16 columns;
-- the gradient with respect to the input takes the products of all window
-  cells in one ``np.matmul``.
+- the gradient with respect to the input is one matrix product, whose rows
+  are every window's gradient, and a compiled col2im.
 
 How the work is cut depends on the arrays' sizes only, never on the number of
 cores, so the result is the same bit for bit on one core or on eight.
@@ -123,11 +128,10 @@ def conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", columns=N
 
     Two tasks run at the same time, one per core: the kernel's gradient (the
     im2col matrix, then ``grad_kernel = columns.T @ grad_rows``), and the
-    input's gradient (the products ``grad_rows @ K[u, v].T`` of every window
-    cell ``(u, v)`` in one ``np.matmul``, grouped by cell, then each added
-    onto the pixels that cell read: col2im). Without ``grad_x`` (the first
-    layer) a large kernel product is cut into two halves of rows instead, and
-    their partial sums added.
+    input's gradient (``grad_rows @ K.T``, whose rows are every window's
+    gradient, then a compiled col2im adds each onto the pixels its window
+    read). Without ``grad_x`` (the first layer) a large kernel product is cut
+    into two halves of rows instead, and their partial sums added.
 
     Returns
     -------

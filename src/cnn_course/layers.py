@@ -8,8 +8,8 @@ parameters; then
 - ``forward(x, training=False)`` computes the output of a batch. With
   ``training=True`` it also keeps what the backward pass will need (its
   input, the dropout mask); at inference it keeps nothing. A convolution
-  runs ``cnn_course.fast``'s versions of ``ops.conv2d`` and
-  ``gradients.conv2d_backward`` (the same results, faster).
+  and a max pooling run ``cnn_course.fast``'s versions of ``ops.conv2d``,
+  ``ops.max_pool2d`` and their gradients (the same results, faster).
 - ``backward(grad_output)`` takes the gradient of the loss with respect to
   the output of the last training forward pass, stores the gradients of the
   layer's parameters in ``grads`` and returns the gradient with respect to
