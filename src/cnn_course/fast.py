@@ -173,6 +173,13 @@ def conv2d_backward(grad_output, x, kernel, stride=1, padding="valid", columns=N
 
 
 @_compiled
+def _span(index, stride, before, window, size):
+    """The input rows (or columns) ``first, end`` that window ``index`` covers, the border left out."""
+    start = index * stride - before
+    return max(start, 0), min(start + window, size)
+
+
+@_compiled
 def _max_pool_loop(x, window, strides, top_left, output):
     """Fill ``output`` (N, H', W', C) with the largest value of each window of ``x``, in one pass.
 
@@ -184,9 +191,9 @@ def _max_pool_loop(x, window, strides, top_left, output):
     _, out_h, out_w, _ = output.shape
     for b in range(n):
         for i in range(out_h):
-            first_row, end_row = max(i * sh - top, 0), min(i * sh - top + ph, height)
+            first_row, end_row = _span(i, sh, top, ph, height)
             for j in range(out_w):
-                first_column, end_column = max(j * sw - left, 0), min(j * sw - left + pw, width)
+                first_column, end_column = _span(j, sw, left, pw, width)
                 for c in range(channels):
                     output[b, i, j, c] = x[b, first_row, first_column, c]
                 for row in range(first_row, end_row):
@@ -216,9 +223,9 @@ def _max_pool_backward_loop(grad_output, x, window, strides, top_left, overlappi
     zero = np.zeros(1, grad_x.dtype)[0]
     for b in range(n):
         for i in range(out_h):
-            first_row, end_row = max(i * sh - top, 0), min(i * sh - top + ph, height)
+            first_row, end_row = _span(i, sh, top, ph, height)
             for j in range(out_w):
-                first_column, end_column = max(j * sw - left, 0), min(j * sw - left + pw, width)
+                first_column, end_column = _span(j, sw, left, pw, width)
                 for c in range(channels):
                     best[c] = x[b, first_row, first_column, c]
                     winner[c] = first_row * width + first_column
